@@ -1,0 +1,1 @@
+"""The rules engine: plain Python over Polars. Never imports Django."""
