@@ -95,3 +95,13 @@ def county_of(code: str) -> str:
 
 def town_of(code: str) -> str:
     return pad12(code)[:9] + "000"
+
+
+# NBS's three-zone classification (东部/中部/西部), which sets the village exit threshold.
+WEST_PROVINCES = frozenset({"15", "45", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65"})
+CENTRAL_PROVINCES = frozenset({"14", "22", "23", "34", "36", "41", "42", "43"})
+
+
+def zone_of(code: str) -> str:
+    prefix = code[:2]
+    return "西部" if prefix in WEST_PROVINCES else "中部" if prefix in CENTRAL_PROVINCES else "东部"

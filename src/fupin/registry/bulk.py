@@ -1,0 +1,283 @@
+"""The bulk path between the database and Polars frames.
+
+Batch work never goes through model instances: reads are one query into a frame, writes are
+``executemany`` on SQLite and ``COPY`` on PostgreSQL. Pages and single edits use the ORM.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+
+import polars as pl
+from django.db import connection
+
+from fupin.engine import schema
+from fupin.registry.models import Household, Member, Region, exchange_fields
+
+BATCH_ROWS = 50_000
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+# --- reading -----------------------------------------------------------------------------
+
+def household_columns() -> list[str]:
+    return ["household_id", "year", *[f.name for f in exchange_fields("households")]]
+
+
+def member_columns() -> list[str]:
+    return ["household_id", "year", "id_number", *[f.name for f in exchange_fields("members")]]
+
+
+def _frame(sql: str, params: list, schema_: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Run a query and return its rows as a frame with the given column dtypes."""
+    if is_postgres():
+        # COPY (query) TO STDOUT: the server streams CSV, Polars parses it; no Python row objects.
+        with connection.cursor() as cursor:
+            raw_cursor = cursor.cursor
+            query = cursor.mogrify(sql, params) if hasattr(cursor, "mogrify") else raw_cursor.mogrify(sql, params)
+            buffer = io.BytesIO()
+            with raw_cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER true, NULL '\\N')") as copy:
+                for chunk in copy:
+                    buffer.write(chunk)
+        buffer.seek(0)
+        if buffer.getbuffer().nbytes == 0:
+            return pl.DataFrame(schema=schema_)
+        read_schema = {k: (pl.String if v == pl.Boolean else v) for k, v in schema_.items()}
+        frame = pl.read_csv(buffer, schema=read_schema, null_values="\\N")
+        return frame.with_columns(
+            [pl.col(k).replace_strict({"t": True, "f": False}, return_dtype=pl.Boolean)
+             for k, v in schema_.items() if v == pl.Boolean]
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    read_schema = {k: (pl.Int8 if v == pl.Boolean else v) for k, v in schema_.items()}
+    frame = pl.DataFrame(rows, schema=read_schema, orient="row")
+    return frame.with_columns([pl.col(k).cast(pl.Boolean) for k, v in schema_.items() if v == pl.Boolean])
+
+
+def _where(year: int | Iterable[int] | None, region: str | None, region_column: str) -> tuple[str, list]:
+    clauses, params = [], []
+    if year is not None:
+        years = [year] if isinstance(year, int) else list(year)
+        clauses.append(f"year IN ({', '.join(['%s'] * len(years))})")
+        params.extend(years)
+    if region:
+        clauses.append(f"{region_column} LIKE %s")
+        params.append(region + "%")
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def read_households(year=None, region: str | None = None, *, with_pk: bool = False) -> pl.DataFrame:
+    cols = household_columns()
+    dtypes = schema.polars_schema("households")
+    out_schema = ({"id": pl.Int64()} if with_pk else {}) | {c: dtypes[c] for c in cols}
+    where, params = _where(year, region, "region_code")
+    select = ", ".join(_q(c) for c in out_schema)
+    sql = f"SELECT {select} FROM {_q(Household._meta.db_table)}{where} ORDER BY household_id, year"
+    return _frame(sql, params, out_schema)
+
+
+def read_members(year=None, region: str | None = None, *, with_pk: bool = False) -> pl.DataFrame:
+    cols = member_columns()
+    dtypes = schema.polars_schema("members")
+    out_schema = ({"id": pl.Int64(), "household_pk": pl.Int64()} if with_pk else {}) | {c: dtypes[c] for c in cols}
+    m, h = _q(Member._meta.db_table), _q(Household._meta.db_table)
+    select = ", ".join(f"m.{_q(c)}" for c in out_schema)
+    where, params = _where(year, region, "h.region_code")
+    where = where.replace("year IN", "m.year IN")
+    sql = (
+        f"SELECT {select} FROM {m} m JOIN {h} h ON h.id = m.household_pk{where} "
+        f"ORDER BY m.household_id, m.year, m.id"
+    )
+    return _frame(sql, params, out_schema)
+
+
+def read_regions(region: str | None = None) -> pl.DataFrame:
+    out_schema = {
+        "region_code": pl.String(), "name": pl.String(), "level": pl.String(),
+        "registered_rural_population": pl.Int32(), "zone": pl.String(),
+        "poverty_county": pl.Boolean(), "county_exit_year": pl.Int32(),
+    }
+    where, params = _where(None, region[:2] if region else None, "code")
+    sql = (
+        "SELECT code, name, level, registered_rural_population, zone, poverty_county, county_exit_year "
+        f"FROM {_q(Region._meta.db_table)}{where} ORDER BY code"
+    )
+    return _frame(sql, params, out_schema)
+
+
+def read_year(db_url: str | None, year: int, region: str | None = None):
+    """The registry of one year as canonical frames (households, members, regions)."""
+    from fupin.site.bootstrap import setup
+
+    setup(db_url)
+    households = read_households(year, region)
+    members = read_members(year, region)
+    regions = read_regions(region)
+    return households, members, regions
+
+
+def iter_frames(reader, *, years, region: str | None, batch_households: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
+    """Constant-memory export: yields one region's frame at a time (county by county)."""
+    counties = (
+        Household.objects.filter(year__in=years)
+        .filter(region_code__startswith=region or "")
+        .values_list("region_code", flat=True)
+        .distinct()
+    )
+    seen: set[str] = set()
+    for code in counties.iterator():
+        county = code[:6]
+        if county in seen:
+            continue
+        seen.add(county)
+        yield reader(years, county)
+
+
+# --- writing -----------------------------------------------------------------------------
+
+def insert_frame(table: str, frame: pl.DataFrame) -> int:
+    """Insert every row of ``frame`` (columns = table columns); COPY on PostgreSQL."""
+    if frame.height == 0:
+        return 0
+    cols = frame.columns
+    if is_postgres():
+        buffer = io.BytesIO()
+        frame.write_csv(buffer, include_header=False, null_value="\\N", quote_style="necessary")
+        col_sql = ", ".join(_q(c) for c in cols)
+        with connection.cursor() as cursor:
+            with cursor.cursor.copy(f"COPY {_q(table)} ({col_sql}) FROM STDIN WITH (FORMAT csv, NULL '\\N')") as copy:
+                copy.write(buffer.getvalue())
+        return frame.height
+    placeholders = ", ".join(["%s"] * len(cols))
+    sql = f"INSERT INTO {_q(table)} ({', '.join(_q(c) for c in cols)}) VALUES ({placeholders})"
+    with connection.cursor() as cursor:
+        for start in range(0, frame.height, BATCH_ROWS):
+            cursor.executemany(sql, frame.slice(start, BATCH_ROWS).rows())
+    return frame.height
+
+
+def update_frame(table: str, frame: pl.DataFrame, key: str = "id") -> int:
+    """Update rows by primary key from a frame; ``version`` is incremented."""
+    if frame.height == 0:
+        return 0
+    cols = [c for c in frame.columns if c != key]
+    assignments = ", ".join(f"{_q(c)} = %s" for c in cols)
+    sql = f"UPDATE {_q(table)} SET {assignments}, version = version + 1 WHERE {_q(key)} = %s"
+    ordered = frame.select([*cols, key])
+    with connection.cursor() as cursor:
+        for start in range(0, ordered.height, BATCH_ROWS):
+            cursor.executemany(sql, ordered.slice(start, BATCH_ROWS).rows())
+    return frame.height
+
+
+def with_id_table(ids: pl.Series, fn):
+    """Run ``fn(temp_table_name)`` with a temporary table holding ``ids`` (avoids huge IN lists)."""
+    name = "fupin_tmp_ids"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {name} (id BIGINT PRIMARY KEY)")
+    insert_frame(name, pl.DataFrame({"id": ids.unique()}))
+    try:
+        return fn(name)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def record_history(model, ids: pl.Series, history_type: str, *, user_id: int | None, reason: str) -> int:
+    """Write django-simple-history rows for ``ids`` in one INSERT … SELECT (no per-row save)."""
+    if ids.len() == 0:
+        return 0
+    historical = model.history.model
+    main_table = model._meta.db_table
+    target_cols, source_exprs, params = [], [], []
+    now = datetime.now(timezone.utc)
+    for field in historical._meta.concrete_fields:
+        column = field.column
+        if column == "history_id":
+            continue
+        target_cols.append(column)
+        if column == "history_date":
+            source_exprs.append("%s")
+            params.append(now)
+        elif column == "history_type":
+            source_exprs.append("%s")
+            params.append(history_type)
+        elif column == "history_change_reason":
+            source_exprs.append("%s")
+            params.append(reason)
+        elif column == "history_user_id":
+            source_exprs.append("%s")
+            params.append(user_id)
+        else:
+            source_exprs.append(f"t.{_q(column)}")
+
+    def run(id_table: str) -> int:
+        sql = (
+            f"INSERT INTO {_q(historical._meta.db_table)} ({', '.join(_q(c) for c in target_cols)}) "
+            f"SELECT {', '.join(source_exprs)} FROM {_q(main_table)} t JOIN {id_table} i ON i.id = t.id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount
+
+    return with_id_table(ids, run)
+
+
+def delete_ids(model, ids: pl.Series) -> int:
+    if ids.len() == 0:
+        return 0
+
+    def run(id_table: str) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {_q(model._meta.db_table)} WHERE id IN (SELECT id FROM {id_table})")
+            return cursor.rowcount
+
+    return with_id_table(ids, run)
+
+
+def store_assessment(db_url: str | None, frame: pl.DataFrame, year: int, policy_id: str, *,
+                     as_of=None, region: str | None = None) -> int:
+    """Store one assessment run: a run row and one verdict per household, in bulk."""
+    import json
+    from datetime import date
+
+    from django.db import transaction
+
+    from fupin.assessments.models import AssessmentRun, Verdict
+    from fupin.site.bootstrap import setup
+
+    setup(db_url)
+    output = [f.name for f in Verdict._meta.concrete_fields if f.name not in ("id", "run", "details")]
+    detail_cols = [c for c in frame.columns if c.startswith("detail_") or c == "monitoring_line"]
+    with transaction.atomic():
+        run = AssessmentRun.objects.create(
+            year=year, region_prefix=region or "", policy=policy_id,
+            as_of=as_of or date(year, 12, 31), households=frame.height,
+        )
+        rows = frame.select(
+            [pl.col(c) if c in frame.columns else pl.lit(None).alias(c) for c in output]
+        ).with_columns(
+            [pl.col(c).fill_null("") for c in output
+             if c in frame.columns and frame.schema[c] == pl.String and c not in ("household_id", "region_code")]
+        )
+        rows = rows.with_columns(
+            run_id=pl.lit(run.pk, dtype=pl.Int64),
+            details=(
+                frame.select(pl.struct(detail_cols).struct.json_encode())[:, 0]
+                if detail_cols else pl.Series([json.dumps({})] * frame.height)
+            ),
+        )
+        insert_frame(Verdict._meta.db_table, rows)
+    return run.pk
