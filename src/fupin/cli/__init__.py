@@ -16,6 +16,8 @@ from collections.abc import Callable
 COMMAND_MODULES = (
     "fupin.cli.registry_commands",
     "fupin.cli.engine_commands",
+    "fupin.cli.account_commands",
+    "fupin.cli.web_commands",
 )
 
 _COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable, str]] = {}

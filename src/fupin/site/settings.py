@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "simple_history",
+    "fupin.accounts",
     "fupin.registry",
     "fupin.assessments",
 ]
@@ -56,6 +57,9 @@ WSGI_APPLICATION = "fupin.site.wsgi.application"
 
 DATABASES = {"default": to_django(current_url())}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
