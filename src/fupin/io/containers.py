@@ -1,0 +1,478 @@
+"""Containers: find the tables in a workbook / CSV folder / Parquet folder and read them raw.
+
+Every table comes out as a :class:`RawSheet`: all cells as strings under their original
+headers, plus ``_sheet`` and ``_row`` (the Excel row number with the header on row 1 when the
+header is the first row; the CSV line number; the Parquet row position + 1). Nothing is
+interpreted here beyond finding the header row and the layout.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from fupin.engine import schema
+from fupin.io.codes import REJECT_COLUMNS, UNKNOWN_COLUMNS_SHEET
+from fupin.io.errors import ExchangeFormatError
+
+TABLE_NAMES = ("households", "members", "regions")
+HEADER_SCAN_ROWS = 30
+_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGIC = b"PK\x03\x04"
+_CHUNK = 8 << 20
+
+Progress = Callable[[str, int, int], None] | None
+
+
+@dataclass
+class RawSheet:
+    kind: str                      # households | members | regions | flat
+    sheet: str                     # sheet name, or file name for CSV / Parquet
+    frame: pl.DataFrame            # original headers (strings) + _sheet + _row
+    headers: list[str]             # original headers, in order (deduplicated)
+    unknown_extra: list[str] = field(default_factory=list)  # e.g. empty headers with data
+    numeric_id_rows: pl.Series | None = None  # _row of ID cells Excel stored as numbers
+    typed: bool = False            # Parquet: values came typed (booleans, floats)
+    columns_abs: dict[str, int] = field(default_factory=dict)  # header -> absolute column (xlsx)
+    header_index: int = 0          # 0-based grid row of the header (xlsx)
+
+
+def _known_headers() -> dict[str, set[str]]:
+    out = {t: set(schema.header_index(t)) for t in TABLE_NAMES}
+    return out
+
+
+def _ignored(header: str) -> bool:
+    return schema.normalize_header(header) in {schema.normalize_header(c) for c in REJECT_COLUMNS}
+
+
+def table_of_sheet(name: str) -> str | None:
+    key = schema.normalize_header(name)
+    for table, names in schema.SHEET_NAMES.items():
+        if key in {schema.normalize_header(n) for n in names}:
+            return table
+    return None
+
+
+def classify_headers(headers: list[str]) -> str | None:
+    """households / members / regions / flat by the fields the headers name (for CSV files)."""
+    norm = {schema.normalize_header(h) for h in headers if h}
+    idx = {t: schema.header_index(t) for t in TABLE_NAMES}
+    fields_of = {t: {idx[t][h] for h in norm if h in idx[t]} for t in TABLE_NAMES}
+    member_only = fields_of["members"] - {"household_id", "year"}
+    household_only = fields_of["households"] - {"household_id", "year", "name"}
+    if {"id_number", "name"} & member_only and household_only:
+        return "flat"
+    if "id_number" in member_only or "name" in member_only:
+        return "members"
+    if household_only:
+        return "households"
+    if "region_code" in fields_of["regions"]:
+        return "regions"
+    return None
+
+
+# --- xlsx ------------------------------------------------------------------------------
+
+def _excel_column(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def sniff(path: Path) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(8)
+
+
+def check_excel_container(path: Path) -> None:
+    """Say clearly what an unreadable workbook is: old .xls, password-protected, or corrupt."""
+    head = sniff(path)
+    if head.startswith(_CFB_MAGIC):
+        # An OOXML workbook protected by a password is a CFB container with an EncryptedPackage
+        # stream; any other CFB file is the old binary .xls format.
+        with open(path, "rb") as fh:
+            data = fh.read(1 << 20)
+        if "EncryptedPackage".encode("utf-16-le") in data:
+            raise ExchangeFormatError(
+                f"文件“{path.name}”设有打开密码，无法读取。请在 Excel 中取消密码（文件→信息→保护工作簿→用密码进行加密，清空密码）后另存，再导入。",
+                f"file '{path.name}' is password-protected; remove the password in Excel and save it again before importing",
+            )
+        raise ExchangeFormatError(
+            f"文件“{path.name}”是旧版 Excel 97-2003（.xls）格式，不支持。请在 Excel 中“另存为”Excel 工作簿（.xlsx）后再导入。",
+            f"file '{path.name}' is an old Excel 97-2003 .xls workbook; save it as .xlsx in Excel and import that",
+        )
+    if not head.startswith(_ZIP_MAGIC):
+        raise ExchangeFormatError(
+            f"文件“{path.name}”不是有效的 Excel（.xlsx）文件，可能已损坏或扩展名不对。请用 Excel 打开后另存为 .xlsx 再导入。",
+            f"file '{path.name}' is not a valid .xlsx workbook (corrupt or wrong extension); open it in Excel and save it as .xlsx",
+        )
+
+
+def _corrupt(path: Path, exc: Exception) -> ExchangeFormatError:
+    detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return ExchangeFormatError(
+        f"文件“{path.name}”已损坏，无法读取（{detail}）。请用 Excel 打开并另存为 .xlsx 后再导入。",
+        f"file '{path.name}' is corrupt and cannot be read ({detail}); open it in Excel and save it again as .xlsx",
+    )
+
+
+def _find_header_row(top: pl.DataFrame, known: set[str]) -> int:
+    """Index of the row (among the first rows) naming the most known fields."""
+    best, best_score = 0, 0
+    for i, row in enumerate(top.head(HEADER_SCAN_ROWS).iter_rows()):
+        score = sum(1 for v in row if v is not None and schema.normalize_header(v) in known)
+        if score > best_score:
+            best, best_score = i, score
+    return best
+
+
+def _dedupe(headers: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for h in headers:
+        if h in seen:
+            seen[h] += 1
+            out.append(f"{h}#{seen[h]}")
+        else:
+            seen[h] = 1
+            out.append(h)
+    return out
+
+
+def _shape_sheet(grid: pl.DataFrame, sheet: str, abs_columns: list[int], known: set[str],
+                 row_offset: int = 1) -> tuple[pl.DataFrame, list[str], list[str], int, dict[str, int]]:
+    """Cut a grid of strings at its header row; returns (frame, headers, extra unknown, header index)."""
+    if grid.height == 0:
+        return pl.DataFrame({"_sheet": [], "_row": []}, schema={"_sheet": pl.String, "_row": pl.Int64}), [], [], 0, {}
+    h = _find_header_row(grid, known)
+    header_cells = list(grid.row(h))
+    body = grid.slice(h + 1).with_row_index("_row", offset=h + 1 + row_offset)
+    body = body.with_columns(pl.col("_row").cast(pl.Int64))
+    names: list[str] = []
+    keep: list[str] = []
+    extra: list[str] = []
+    absolutes: list[int] = []
+    for col, cell, absolute in zip(grid.columns, header_cells, abs_columns, strict=True):
+        text = (cell or "").strip()
+        if not text:
+            if body[col].drop_nulls().str.strip_chars().ne("").any():
+                # Data under an empty header cell: typically a merged header cell. Kept and listed.
+                text = f"(无表头 列{_excel_column(absolute)})"
+                extra.append(text)
+            else:
+                continue
+        keep.append(col)
+        names.append(text)
+        absolutes.append(absolute)
+    names = _dedupe(names)
+    frame = body.select([pl.col(c).alias(n) for c, n in zip(keep, names, strict=True)] + [pl.col("_row")])
+    # Empty rows are skipped silently (their row numbers are simply not used).
+    if names:
+        frame = frame.filter(
+            pl.any_horizontal([pl.col(n).str.strip_chars().ne("").fill_null(False) for n in names])
+        )
+    frame = frame.with_columns(pl.lit(sheet).alias("_sheet")).select([*names, "_sheet", "_row"])
+    return frame, names, extra, h, dict(zip(names, absolutes, strict=True))
+
+
+def read_xlsx(path: Path, progress: Progress = None) -> list[RawSheet]:
+    import fastexcel
+
+    check_excel_container(path)
+    try:
+        reader = fastexcel.read_excel(str(path))
+        sheet_names = list(reader.sheet_names)
+    except Exception as exc:  # calamine raises its own error types for corrupt archives
+        raise _corrupt(path, exc) from None
+    known = _known_headers()
+    all_known = set().union(*known.values())
+    tables: dict[str, list[str]] = {}
+    for name in sheet_names:
+        if schema.normalize_header(name) == schema.normalize_header(UNKNOWN_COLUMNS_SHEET):
+            continue
+        table = table_of_sheet(name)
+        if table:
+            tables.setdefault(table, []).append(name)
+    candidates = [n for n in sheet_names if table_of_sheet(n) is None
+                  and schema.normalize_header(n) != schema.normalize_header(UNKNOWN_COLUMNS_SHEET)]
+    out: list[RawSheet] = []
+
+    def load(name: str) -> tuple[pl.DataFrame, list[int]]:
+        try:
+            sheet = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
+            cols = [c.absolute_index for c in sheet.selected_columns]
+            return pl.DataFrame(sheet.to_arrow()), cols
+        except Exception as exc:
+            raise _corrupt(path, exc) from None
+
+    if "households" in tables or "members" in tables:
+        missing = [t for t in ("households", "members") if t not in tables]
+        if missing:
+            raise _sheet_error(path, sheet_names)
+        chosen = [(t, tables[t][0]) for t in TABLE_NAMES if t in tables]
+    else:
+        chosen = []
+        for name in candidates:
+            grid, cols = load(name)
+            frame, headers, extra, h, abs_map = _shape_sheet(grid, name, cols, all_known)
+            if classify_headers(headers) == "flat":
+                out.append(RawSheet("flat", name, frame, headers, extra, columns_abs=abs_map, header_index=h))
+        if not out:
+            raise _sheet_error(path, sheet_names)
+    for i, (table, name) in enumerate(chosen):
+        if progress:
+            progress("read", i, len(chosen))
+        grid, cols = load(name)
+        frame, headers, extra, h, abs_map = _shape_sheet(grid, name, cols, known[table])
+        out.append(RawSheet(table, name, frame, headers, extra, columns_abs=abs_map, header_index=h))
+    for raw in out:
+        _probe_numbers(reader, raw, ("households", "members") if raw.kind == "flat" else (raw.kind,))
+    if progress:
+        progress("read", len(chosen), max(len(chosen), 1))
+    return out
+
+
+def _probe_numbers(reader, raw: RawSheet, tables: tuple[str, ...]) -> None:
+    """Second look at the cells Excel stored as numbers, for what the string load hides.
+
+    calamine renders a number cell as text with limited precision (1/3 -> "0.333333333") and an
+    ID typed as a number as digits indistinguishable from text. The money/number columns are
+    loaded once more as floats (exact values replace the rendered text) and the ID column as
+    booleans (a number cell converts, a text cell — even of digits — does not).
+    """
+    kinds: dict[str, str] = {}
+    for table in tables:
+        idx = schema.header_index(table)
+        for h in raw.headers:
+            name = idx.get(schema.normalize_header(h))
+            if name is None or h not in raw.columns_abs:
+                continue
+            kind = schema.field_by_name(table, name).kind
+            if kind in ("money", "number"):
+                kinds[h] = "float"
+            elif kind == "id_number":
+                kinds[h] = "boolean"
+    if not kinds or raw.frame.height == 0:
+        return
+    by_abs = {raw.columns_abs[h]: h for h in kinds}
+    order = sorted(by_abs)
+    try:
+        probe = reader.load_sheet(raw.sheet, header_row=None, skip_rows=0, use_columns=order,
+                                  dtypes={i: kinds[by_abs[i]] for i in order})
+        batch, _errors = probe.to_arrow_with_errors()
+        grid = pl.DataFrame(batch)
+    except Exception:
+        return
+    if grid.width != len(order):
+        return
+    grid.columns = [f"__p{i}" for i in order]
+    grid = grid.with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int64))
+    frame = raw.frame.join(grid, on="_row", how="left")
+    updates = []
+    for i in order:
+        h, p = by_abs[i], pl.col(f"__p{i}")
+        if kinds[h] == "float":
+            shown = pl.col(h).cast(pl.Float64, strict=False)
+            updates.append(pl.when(p.is_not_null() & (shown.is_null() | (shown != p)))
+                           .then(p.cast(pl.String)).otherwise(pl.col(h)).alias(h))
+        else:
+            raw.numeric_id_rows = frame.filter(p.is_not_null() & pl.col(h).is_not_null())["_row"]
+    if updates:
+        raw.frame = frame.with_columns(updates).select(raw.frame.columns)
+
+
+def _sheet_error(path: Path, found: list[str]) -> ExchangeFormatError:
+    shown = "、".join(f"“{n}”" for n in found) or "（无）"
+    return ExchangeFormatError(
+        f"文件“{path.name}”中找不到需要的工作表。找到的工作表：{shown}。需要：“户”（或 households）和“人”（或 members），"
+        "可选“区划”（或 regions）；或者一张每人一行、带户信息的明细表（全国系统导出格式）。请把工作表改名后重新导入。",
+        f"file '{path.name}': expected sheets are '户'/'households' and '人'/'members' (optional '区划'/'regions'), "
+        f"or one flat sheet with one person per row; found: {', '.join(found) or 'none'}. Rename the sheets and import again.",
+    )
+
+
+# --- CSV -------------------------------------------------------------------------------
+
+def detect_encoding(path: Path) -> str:
+    """utf-8-sig / utf-8 / utf-16 / gb18030, checked over the whole file in chunks."""
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if head.startswith(codecs.BOM_UTF8):
+        candidates = ["utf-8-sig"]
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ["utf-16"]
+    else:
+        candidates = ["utf-8", "gb18030"]
+    failure = None
+    for enc in candidates:
+        decoder = codecs.getincrementaldecoder(enc)()
+        offset = 0
+        try:
+            with open(path, "rb") as fh:
+                while chunk := fh.read(_CHUNK):
+                    decoder.decode(chunk)
+                    offset += len(chunk)
+                decoder.decode(b"", final=True)
+            return enc
+        except UnicodeDecodeError as exc:
+            failure = offset + exc.start
+    raise ExchangeFormatError(
+        f"文件“{path.name}”的文字编码无法识别（第 {failure} 字节处），既不是 UTF-8 也不是 GB18030。"
+        "请在 Excel 中“另存为”“CSV UTF-8（逗号分隔）”后再导入。",
+        f"file '{path.name}': text encoding not recognised (byte {failure}); it is neither UTF-8 nor GB18030. "
+        "Save it from Excel as 'CSV UTF-8 (comma delimited)' and import again.",
+    )
+
+
+def _utf8_copy(path: Path, encoding: str) -> Path:
+    """Transcode to a temporary UTF-8 file chunk by chunk (no whole-file string in memory)."""
+    fd, tmp = tempfile.mkstemp(suffix=".csv", prefix="fupin-")
+    decoder = codecs.getincrementaldecoder(encoding)()
+    with os.fdopen(fd, "wb") as out, open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            out.write(decoder.decode(chunk).encode("utf-8"))
+        out.write(decoder.decode(b"", final=True).encode("utf-8"))
+    return Path(tmp)
+
+
+def read_csv(path: Path, kind: str | None = None) -> RawSheet:
+    encoding = detect_encoding(path)
+    source = path if encoding in ("utf-8", "utf-8-sig") else _utf8_copy(path, encoding)
+    try:
+        with open(source, "rb") as fh:
+            first = fh.readline().decode("utf-8-sig", errors="replace")
+        separator = "\t" if first.count("\t") > first.count(",") else ","
+        try:
+            frame = pl.read_csv(source, infer_schema=False, separator=separator, encoding="utf8",
+                                empty_string_is_null=False, raise_if_empty=False, missing_columns="insert")
+        except Exception as exc:  # polars ComputeError on ragged lines or broken quoting
+            detail = str(exc).splitlines()[0][:200]
+            raise ExchangeFormatError(
+                f"文件“{path.name}”不是规范的 CSV（{detail}）。请用 Excel 打开后另存为“CSV UTF-8（逗号分隔）”。",
+                f"file '{path.name}' is not a well-formed CSV ({detail}); save it again from Excel as CSV UTF-8",
+            ) from None
+    finally:
+        if source != path:
+            source.unlink(missing_ok=True)
+    headers = [h.strip() for h in frame.columns]
+    frame.columns = _dedupe([h or f"(无表头 列{_excel_column(i)})" for i, h in enumerate(headers)])
+    headers = list(frame.columns)
+    extra = [h for h in headers if h.startswith("(无表头 列")]
+    frame = frame.with_row_index("_row", offset=2).with_columns(
+        pl.col("_row").cast(pl.Int64), pl.lit(path.name).alias("_sheet")
+    )
+    if headers:
+        frame = frame.filter(
+            pl.any_horizontal([pl.col(n).str.strip_chars().ne("").fill_null(False) for n in headers])
+        )
+    frame = frame.select([*headers, "_sheet", "_row"])
+    kind = kind or classify_headers(headers) or "unknown"
+    return RawSheet(kind, path.name, frame, headers, extra)
+
+
+def _find_file(folder: Path, table: str, suffix: str) -> Path | None:
+    names = {schema.normalize_header(n) for n in schema.SHEET_NAMES[table]}
+    for p in sorted(folder.iterdir()):
+        if p.name.lower().endswith(suffix) and schema.normalize_header(p.name[: -len(suffix)]) in names:
+            return p
+    return None
+
+
+def _folder_error(folder: Path, suffix: str) -> ExchangeFormatError:
+    found = "、".join(sorted(p.name for p in folder.iterdir())) or "（空）"
+    return ExchangeFormatError(
+        f"文件夹“{folder}”中缺少 households{suffix} 或 members{suffix}（可选 regions{suffix}）。找到的文件：{found}。",
+        f"folder '{folder}' must hold households{suffix} and members{suffix} (optional regions{suffix}); "
+        f"found: {found}",
+    )
+
+
+def read_csv_folder(folder: Path, progress: Progress = None) -> list[RawSheet]:
+    files = {t: _find_file(folder, t, ".csv") for t in TABLE_NAMES}
+    if files["households"] is None or files["members"] is None:
+        raise _folder_error(folder, ".csv")
+    out = []
+    todo = [(t, p) for t, p in files.items() if p is not None]
+    for i, (table, p) in enumerate(todo):
+        if progress:
+            progress("read", i, len(todo))
+        out.append(read_csv(p, table))
+    if progress:
+        progress("read", len(todo), len(todo))
+    return out
+
+
+# --- Parquet ---------------------------------------------------------------------------
+
+def parquet_folder(path: Path) -> bool:
+    return path.is_dir() and _find_file(path, "households", ".parquet") is not None
+
+
+def read_parquet_folder(folder: Path, progress: Progress = None) -> list[RawSheet]:
+    files = {t: _find_file(folder, t, ".parquet") for t in TABLE_NAMES}
+    if files["households"] is None or files["members"] is None:
+        raise _folder_error(folder, ".parquet")
+    out = []
+    for table, p in files.items():
+        if p is None:
+            continue
+        try:
+            lf = pl.scan_parquet(p / "**/*.parquet" if p.is_dir() else p, hive_partitioning=p.is_dir())
+            frame = lf.collect()
+        except Exception as exc:
+            raise ExchangeFormatError(
+                f"Parquet 文件“{p}”无法读取（{str(exc).splitlines()[0][:200]}）。",
+                f"Parquet file '{p}' cannot be read ({str(exc).splitlines()[0][:200]})",
+            ) from None
+        headers = list(frame.columns)
+        frame = frame.select(
+            [pl.col(c).cast(pl.String) for c in headers]
+        ).with_row_index("_row", offset=1).with_columns(
+            pl.col("_row").cast(pl.Int64), pl.lit(p.name).alias("_sheet")
+        ).select([*headers, "_sheet", "_row"])
+        out.append(RawSheet(table, p.name, frame, headers, typed=True))
+    return out
+
+
+def detect(path: Path) -> str:
+    """xlsx | csv | parquet | flat-csv, or raise naming what was expected."""
+    if not path.exists():
+        raise ExchangeFormatError(f"找不到文件“{path}”。", f"file '{path}' not found")
+    if path.is_dir():
+        if parquet_folder(path):
+            return "parquet"
+        if _find_file(path, "households", ".csv") or _find_file(path, "members", ".csv"):
+            return "csv"
+        if any(p.name.lower().endswith(".parquet") for p in path.iterdir()):
+            raise _folder_error(path, ".parquet")
+        raise _folder_error(path, ".csv")
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return "xlsx"
+    if suffix == ".xls":
+        check_excel_container(path)  # raises the right message for a real .xls
+        return "xlsx"  # an .xlsx saved with the wrong extension
+    if suffix in (".csv", ".txt"):
+        return "flat-csv"
+    head = sniff(path)
+    if head.startswith((_ZIP_MAGIC, _CFB_MAGIC)):
+        return "xlsx"
+    raise ExchangeFormatError(
+        f"不支持的文件类型“{path.name}”：请提供 .xlsx 工作簿、CSV 文件夹或 Parquet 文件夹。",
+        f"unsupported file '{path.name}': give an .xlsx workbook, a folder of CSV files or of Parquet files",
+    )
+
+
+def header_is_ignored(h: str) -> bool:
+    return _ignored(h)
+

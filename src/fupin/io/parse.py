@@ -1,0 +1,137 @@
+"""Column parsers: raw strings -> canonical values plus an error code per cell.
+
+Each parser takes the stripped raw column (``pl.Expr`` of strings, empty already null) and
+returns ``(value, error)`` expressions: ``value`` in the canonical dtype (null when the cell is
+empty or bad), ``error`` the issue code of a bad cell (null when fine). Everything is a column
+expression over the whole column.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from fupin.engine import schema
+
+_MONEY_JUNK = r"[,，\s\u3000]|元$"
+_NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+
+
+def clean(raw: pl.Expr) -> pl.Expr:
+    """Strip spaces (also full-width); empty -> null."""
+    s = raw.cast(pl.String).str.strip_chars(" \t\r\n\u3000\u00a0")
+    return pl.when(s == "").then(None).otherwise(s)
+
+
+def _number(s: pl.Expr, *, money: bool) -> tuple[pl.Expr, pl.Expr]:
+    # Thousands separators and a trailing 元 are tolerated ("1,200元").
+    t = s.str.replace_all(_MONEY_JUNK, "") if money else s.str.replace_all(r"[,，\s\u3000]", "")
+    t = t.str.replace(r"元$", "")
+    ok = t.str.contains(_NUMBER)
+    value = pl.when(ok).then(t.cast(pl.Float64, strict=False))
+    error = (
+        pl.when(s.is_null()).then(None)
+        .when(~ok | value.is_null()).then(pl.lit("E02"))
+        .when(value < 0).then(pl.lit("E03"))
+    )
+    return pl.when(error.is_null()).then(value), error
+
+
+def parse_money(s: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    return _number(s, money=True)
+
+
+def parse_number(s: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    return _number(s, money=False)
+
+
+def parse_int(s: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    # Excel may hand integers over as "3" or "3.0" (numbers stored as text are accepted too).
+    t = s.str.replace_all(r"[,，\s]", "").str.replace(r"\.0*$", "")
+    ok = t.str.contains(r"^[+-]?\d{1,9}$")
+    value = pl.when(ok).then(t.cast(pl.Int64, strict=False))
+    error = pl.when(s.is_null()).then(None).when(~ok).then(pl.lit("E02"))
+    return pl.when(error.is_null()).then(value.cast(pl.Int32)), error
+
+
+def parse_yesno(s: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    t = s.str.to_lowercase().str.replace_all(r"[\s\u3000]", "")
+    yes = t.is_in(list(schema.YES_WORDS))
+    no = t.is_in(list(schema.NO_WORDS))
+    value = pl.when(yes).then(pl.lit(True)).when(no).then(pl.lit(False)).otherwise(None)
+    error = pl.when(s.is_null()).then(None).when(~yes & ~no).then(pl.lit("E04"))
+    return value, error
+
+
+def normalize_code_expr(s: pl.Expr) -> pl.Expr:
+    """Expression form of ``schema.normalize_text`` (NFKC fold, spaces removed)."""
+    return s.str.normalize("NFKC").str.replace_all(r"[\s\u3000]", "")
+
+
+def parse_code(s: pl.Expr, f: schema.Field) -> tuple[pl.Expr, pl.Expr]:
+    lookup = schema.code_lookup(f)
+    key = normalize_code_expr(s)
+    value = key.replace_strict(lookup, default=None, return_dtype=pl.String)
+    error = pl.when(s.is_null()).then(None).when(value.is_null()).then(pl.lit("E04"))
+    return value, error
+
+
+def parse_causes(s: pl.Expr, f: schema.Field) -> tuple[pl.Expr, pl.Expr]:
+    lookup = schema.code_lookup(f)
+    parts = normalize_code_expr(s.str.replace_all(r"[、,，;；\s\u3000/]+", "|")).str.strip_chars("|").str.split("|")
+    mapped = parts.list.eval(pl.element().replace_strict(lookup, default=None, return_dtype=pl.String))
+    bad = mapped.list.eval(pl.element().is_null()).list.any() | (mapped.list.len() > 2)
+    value = pl.when(s.is_not_null() & ~bad).then(mapped.list.join("、"))
+    error = pl.when(s.is_null()).then(None).when(bad).then(pl.lit("E04"))
+    return pl.when(value != "").then(value), error
+
+
+def parse_month(s: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    # YYYY-MM, YYYYMM (national system), YYYY/MM, YYYY.MM, YYYY年MM月, or a date (Excel date cell).
+    t = s.str.replace_all(r"\s+\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", "")
+    m = t.str.extract_groups(r"^(\d{4})(?:[-/.年]?)(\d{1,2})(?:月)?(?:[-/.]\d{1,2}日?)?$")
+    compact = t.str.contains(r"^\d{6}$")
+    year = pl.when(compact).then(t.str.slice(0, 4)).otherwise(m.struct.field("1")).cast(pl.Int32, strict=False)
+    month = pl.when(compact).then(t.str.slice(4, 2)).otherwise(m.struct.field("2")).cast(pl.Int32, strict=False)
+    ok = year.is_not_null() & month.is_between(1, 12) & year.is_between(1900, 2200)
+    value = pl.when(ok).then(
+        pl.format("{}-{}", year.cast(pl.String), month.cast(pl.String).str.pad_start(2, "0"))
+    )
+    error = pl.when(s.is_null()).then(None).when(~ok).then(pl.lit("E05"))
+    return value, error
+
+
+def parse_region(s: pl.Expr, *, lengths: tuple[int, ...] = (12,)) -> tuple[pl.Expr, pl.Expr]:
+    t = s.str.replace(r"\.0*$", "")
+    ok = t.str.contains(r"^\d+$") & t.str.len_chars().is_in(list(lengths))
+    value = pl.when(ok).then(t.str.pad_end(12, "0"))
+    error = pl.when(s.is_null()).then(None).when(~ok).then(pl.lit("E08"))
+    return value, error
+
+
+def parse_text(s: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    # Codes that came out of a numeric Excel cell (户编号 12 -> "12") need nothing more.
+    return s, pl.lit(None, dtype=pl.String)
+
+
+def parse_field(s: pl.Expr, f: schema.Field, *, table: str) -> tuple[pl.Expr, pl.Expr]:
+    """Dispatch on the field kind; ``id_number`` is parsed separately (needs the as_of)."""
+    kind = f.kind
+    if kind == "money":
+        return parse_money(s)
+    if kind == "number":
+        return parse_number(s)
+    if kind == "int":
+        return parse_int(s)
+    if kind == "yesno":
+        return parse_yesno(s)
+    if kind == "code":
+        return parse_code(s, f)
+    if kind == "causes":
+        return parse_causes(s, f)
+    if kind == "month":
+        return parse_month(s)
+    if kind == "region":
+        return parse_region(s)
+    if table == "regions" and f.name == "region_code":
+        return parse_region(s, lengths=(6, 9, 12))
+    return parse_text(s)

@@ -1,0 +1,101 @@
+"""The rejects workbook: every row that did not load, as it was, with its reasons.
+
+Sheets 户 / 人 (/ 区划) carry the original headers and values of each rejected row (one row per
+original row), followed by 原工作表, 原行号, 问题列, 问题值, 问题说明 and Problem. The importer
+ignores those six columns, so a cadre fixes the rows in place and imports this file again. A
+flat national export comes back as one sheet (明细) in its own layout. Sheet 未识别列 lists the
+columns that were not understood.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from fupin.engine import schema
+from fupin.io.codes import FLAT_REJECTS_SHEET, REJECT_COLUMNS, UNKNOWN_COLUMNS_SHEET
+
+SEP = "；"
+
+
+def _reasons(issues: pl.DataFrame) -> pl.DataFrame:
+    """One row per (sheet, row): the problems joined, errors first."""
+    return (
+        issues.with_columns(_order=pl.when(pl.col("code") == "R00").then(2)
+                            .when(pl.col("severity") == "error").then(0).otherwise(1))
+        .sort("sheet", "row", "_order", "code")
+        .group_by("sheet", "row", maintain_order=True)
+        .agg(
+            pl.col("column").drop_nulls().unique(maintain_order=True).str.join(SEP).alias(REJECT_COLUMNS[2]),
+            pl.col("value").drop_nulls().unique(maintain_order=True).str.join(SEP).alias(REJECT_COLUMNS[3]),
+            pl.format("[{}] {}", "code", "message_zh").str.join(SEP).alias(REJECT_COLUMNS[4]),
+            pl.format("[{}] {}", "code", "message_en").str.join("; ").alias(REJECT_COLUMNS[5]),
+        )
+    )
+
+
+def rejected_rows(registry) -> dict[str, pl.DataFrame]:
+    """Sheet name -> rejected original rows with the reason columns."""
+    errors = registry.issues.filter(pl.col("severity") == "error")
+    bad = errors.select("sheet", "row").unique()
+    reasons = _reasons(registry.issues.join(bad, on=["sheet", "row"]))
+    out: dict[str, pl.DataFrame] = {}
+    layout = [("flat", FLAT_REJECTS_SHEET)] if "flat" in registry.raw else []
+    layout += [(t, schema.SHEET_NAMES[t][0]) for t in ("households", "members", "regions") if t in registry.raw]
+    for key, sheet in layout:
+        raw = registry.raw[key]
+        headers = [c for c in raw.columns if c not in ("_sheet", "_row")
+                   and schema.normalize_header(c) not in {schema.normalize_header(r) for r in REJECT_COLUMNS}]
+        rows = raw.join(reasons, left_on=["_sheet", "_row"], right_on=["sheet", "row"], how="inner").sort("_sheet", "_row")
+        out[sheet] = rows.select(
+            *headers,
+            pl.col("_sheet").alias(REJECT_COLUMNS[0]), pl.col("_row").alias(REJECT_COLUMNS[1]),
+            *REJECT_COLUMNS[2:],
+        )
+    return out
+
+
+def write_rejects(registry, path) -> int:
+    """Write the rejects workbook (xlsx); returns the number of rejected rows."""
+    import xlsxwriter
+
+    sheets = rejected_rows(registry)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
+                                         "strings_to_formulas": False, "strings_to_urls": False})
+    bold = wb.add_format({"bold": True})
+    note = wb.add_format({"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"})
+    total = 0
+    try:
+        for sheet, frame in sheets.items():
+            if sheet == "区划" and frame.height == 0:
+                continue
+            ws = wb.add_worksheet(sheet)
+            n_orig = len(frame.columns) - len(REJECT_COLUMNS)
+            for i, h in enumerate(frame.columns):
+                ws.write_string(0, i, h, bold if i < n_orig else note)
+            # Original cells go back as the text they were read as (IDs keep every digit).
+            cols = [frame[c].cast(pl.String).to_list() for c in frame.columns]
+            row_no = frame.columns.index(REJECT_COLUMNS[1])
+            for r, values in enumerate(zip(*cols, strict=True), start=1):
+                for c, v in enumerate(values):
+                    if v is None:
+                        continue
+                    if c == row_no:
+                        ws.write_number(r, c, int(v))
+                    else:
+                        ws.write_string(r, c, v)
+            ws.freeze_panes(1, 0)
+            total += frame.height
+        ws = wb.add_worksheet(UNKNOWN_COLUMNS_SHEET)
+        ws.write_row(0, 0, ["工作表", "未识别的列", "说明"], bold)
+        r = 1
+        for sheet, headers in registry.unknown_columns.items():
+            for h in headers:
+                ws.write_row(r, 0, [sheet, h, "表头未能识别，该列未导入；如是需要的数据，请改用标准表头 / header not understood, column not imported"])
+                r += 1
+    finally:
+        wb.close()
+    return total

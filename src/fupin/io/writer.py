@@ -1,0 +1,159 @@
+"""``write_registry``: canonical tables out as .xlsx, a Parquet folder or a CSV folder.
+
+Frames or iterators of frame batches are accepted, so a national registry streams out in
+constant memory (xlsxwriter ``constant_memory``; one Parquet row group per batch; CSV appended
+batch by batch). Values are formatted column-wise before they reach the writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import polars as pl
+
+from fupin.engine import schema
+from fupin.io.errors import ExchangeFormatError
+
+EXCEL_MAX_ROWS = 1_048_576
+Frames = pl.DataFrame | Iterable[pl.DataFrame]
+
+
+def _batches(data: Frames | None) -> Iterator[pl.DataFrame]:
+    if data is None:
+        return iter(())
+    if isinstance(data, pl.DataFrame):
+        return iter((data,))
+    if isinstance(data, pl.LazyFrame):
+        return iter((data.collect(),))
+    return iter(data)
+
+
+def _canonical(batch: pl.DataFrame, table: str) -> pl.DataFrame:
+    """Exchange columns in spec order, canonical dtypes; import-only and _sheet/_row dropped."""
+    target = schema.polars_schema(table)
+    if table == "regions" and "region_code" in batch.columns:
+        batch = batch.with_columns(pl.col("region_code").cast(pl.String))
+    return batch.select([
+        pl.col(c).cast(t) if c in batch.columns else pl.lit(None, dtype=t).alias(c)
+        for c, t in target.items()
+    ])
+
+
+def _as_text(batch: pl.DataFrame, table: str) -> pl.DataFrame:
+    """Strings as the exchange files write them: 是/否, numbers in shortest round-trip form."""
+    out = []
+    for f in schema.fields(table, exchange_only=True):
+        c = pl.col(f.name)
+        if f.kind == "yesno":
+            out.append(pl.when(c).then(pl.lit("是")).when(~c).then(pl.lit("否")).alias(f.name))
+        else:
+            out.append(c.cast(pl.String).alias(f.name))
+    return batch.select(out)
+
+
+def write_registry(out, households: Frames, members: Frames, regions: Frames | None = None) -> None:
+    """Write the registry; ``out`` ending .xlsx -> workbook, .parquet -> folder, else CSV folder."""
+    out = Path(out)
+    name = out.name.lower()
+    tables = (("households", households), ("members", members), ("regions", regions))
+    if name.endswith(".xlsx"):
+        _write_xlsx(out, tables)
+    elif name.endswith(".parquet"):
+        _write_parquet(out, tables)
+    else:
+        _write_csv(out, tables)
+
+
+def _exact_worksheet_class():
+    """A worksheet that writes numbers in shortest round-trip form.
+
+    xlsxwriter writes ``%.16G``, which drops the 17th significant digit of some doubles
+    (100000000000.09375 -> 100000000000.0938); export must round-trip exactly.
+    """
+    from xlsxwriter.worksheet import Worksheet
+
+    class ExactWorksheet(Worksheet):
+        def _xml_number_element(self, number, attributes=[]):  # noqa: B006 - signature of the base
+            attr = "".join(f' {k}="{self._escape_attributes(v)}"' for k, v in attributes)
+            self.fh.write(f"<c{attr}><v>{float(number)!r}</v></c>")
+
+    return ExactWorksheet
+
+
+def _write_xlsx(out: Path, tables) -> None:
+    import xlsxwriter
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(out), {
+        "constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
+        "strings_to_urls": False, "nan_inf_to_errors": True,
+    })
+    text = wb.add_format({"num_format": "@"})
+    bold = wb.add_format({"bold": True})
+    try:
+        for table, data in tables:
+            if data is None and table == "regions":
+                continue
+            fs = schema.fields(table, exchange_only=True)
+            ws = wb.add_worksheet(schema.SHEET_NAMES[table][0], worksheet_class=_exact_worksheet_class())
+            ws.write_row(0, 0, [f.zh for f in fs], bold)
+            # Text columns are formatted as text so that a cadre typing an ID keeps its digits.
+            for i, f in enumerate(fs):
+                if f.kind in ("text", "id_number", "region", "code", "month"):
+                    ws.set_column(i, i, 14 if f.kind != "id_number" else 20, text)
+            kinds = [f.kind for f in fs]
+            numeric = [k in ("int", "money", "number") for k in kinds]
+            r = 1
+            for batch in _batches(data):
+                if batch.height == 0:
+                    continue
+                canon = _canonical(batch, table)
+                if r + canon.height > EXCEL_MAX_ROWS:
+                    raise ExchangeFormatError(
+                        f"“{schema.SHEET_NAMES[table][0]}”超过 Excel 的 1048576 行上限，请导出为 CSV 或 Parquet。",
+                        f"sheet {table} exceeds Excel's 1,048,576 rows; export to CSV or Parquet instead",
+                    )
+                # Numbers stay numbers (floats and ints), everything else goes as text.
+                cols = []
+                for f, is_num in zip(fs, numeric, strict=True):
+                    c = canon[f.name]
+                    if f.kind == "yesno":
+                        c = canon.select(pl.when(pl.col(f.name)).then(pl.lit("是"))
+                                         .when(~pl.col(f.name)).then(pl.lit("否"))).to_series()
+                    cols.append(c.to_list() if is_num else c.cast(pl.String).to_list())
+                for values in zip(*cols, strict=True):
+                    ws.write_row(r, 0, values)
+                    r += 1
+    finally:
+        wb.close()
+
+
+def _write_parquet(out: Path, tables) -> None:
+    import pyarrow.parquet as pq
+
+    out.mkdir(parents=True, exist_ok=True)
+    for table, data in tables:
+        target = out / f"{table}.parquet"
+        arrow_schema = pl.DataFrame(schema=schema.polars_schema(table)).to_arrow().schema
+        writer = pq.ParquetWriter(str(target), arrow_schema)
+        try:
+            for batch in _batches(data):
+                writer.write_table(_canonical(batch, table).to_arrow().cast(arrow_schema))
+        finally:
+            writer.close()
+
+
+def _write_csv(out: Path, tables) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for table, data in tables:
+        if data is None and table == "regions":
+            continue
+        fs = schema.fields(table, exchange_only=True)
+        with open(out / f"{table}.csv", "wb") as fh:
+            fh.write(b"\xef\xbb\xbf")
+            header = pl.DataFrame(schema={f.zh: pl.String for f in fs})
+            header.write_csv(fh, include_header=True)
+            for batch in _batches(data):
+                if batch.height:
+                    _as_text(_canonical(batch, table), table).write_csv(fh, include_header=False)
