@@ -1,0 +1,322 @@
+"""Policy files: lines and thresholds per year and province, each value with its source.
+
+A policy file is TOML::
+
+    name = "chongqing"
+    version = "2024.1"
+    extends = "national"          # optional: a built-in name or a path
+    region = "50"                 # optional: division-code prefix the file applies to
+
+    [monitoring_line]
+    2022 = { value = 6500, source = "...", confidence = "—" }
+    default = { value = ..., source = "...", confidence = "..." }   # any year not listed
+
+Resolution of one parameter for (year, region code): among the files that apply to the
+region code (no ``region``, or a prefix of the code), the most specific file wins (longest
+``region``; among equals the one loaded last); within a file an exact year beats ``default``.
+``load_policies`` always starts from the built-in ``national`` file.
+
+A value the engine needs that no file gives raises :class:`PolicyMissing`, naming the
+parameter, the year and the province, in Chinese and English.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import polars as pl
+
+BUILTIN = ("national",)
+
+# Chinese names used in messages; the rule registry holds the rule labels.
+PARAMETER_LABELS: dict[str, tuple[str, str]] = {
+    "poverty_line": ("扶贫标准（贫困线）", "poverty line"),
+    "monitoring_line": ("防止返贫监测线", "monitoring line"),
+    "rural_income_prev_year": ("上年农村居民人均可支配收入", "rural per-capita disposable income of the previous year"),
+    "water_min_litres": ("人均日供水量下限", "minimum litres per person per day"),
+    "water_min_litres_scarce": ("缺水地区人均日供水量下限", "minimum litres per person per day, water-scarce areas"),
+    "fetch_max_minutes": ("取水往返时间上限（分钟）", "maximum water-fetching round trip, minutes"),
+    "fetch_max_horizontal_m": ("取水水平距离上限（米）", "maximum horizontal fetching distance, metres"),
+    "fetch_max_vertical_m": ("取水垂直高差上限（米）", "maximum vertical fetching height, metres"),
+    "outage_max_days": ("年断水天数上限", "maximum days without water a year"),
+    "medical_share_registered": ("脱贫户医疗费用预警比例（×D）", "medical cost share of D, registered households"),
+    "medical_share_general": ("一般户医疗费用预警比例（×D）", "medical cost share of D, other households"),
+    "education_cost_max": ("非义务教育自付费用上限", "maximum non-compulsory education cost"),
+    "income_drop_share": ("收入大幅缩减比例", "income drop share"),
+    "elimination_min_months": ("风险消除最少监测月数", "minimum months before risk elimination"),
+    "exit_incidence": ("贫困村退出贫困发生率", "village exit incidence"),
+    "exit_incidence_west": ("西部地区贫困村退出贫困发生率", "village exit incidence, west zone"),
+    "listed_village_poor_min": ("挂牌督战村贫困人口下限", "listed-supervision village minimum poor people"),
+    "listed_village_incidence_min": ("挂牌督战村贫困发生率下限", "listed-supervision village minimum incidence"),
+    "identification_max_days": ("识别认定时限（天）", "identification deadline, days"),
+    "notice_min_days": ("公示最少天数", "minimum public-notice days"),
+    "verification_max_working_days": ("入户核实时限（工作日）", "home-verification deadline, working days"),
+    "zone": ("所属区域（东中西部）", "zone (east/central/west)"),
+}
+
+# Parameters the assessment of section 1 needs for every year.
+STANDARD_PARAMETERS = (
+    "poverty_line", "water_min_litres", "water_min_litres_scarce", "fetch_max_minutes",
+    "fetch_max_horizontal_m", "fetch_max_vertical_m", "outage_max_days",
+)
+# Parameters monitoring (sections 2–3) needs wherever a monitoring line applies.
+MONITORING_PARAMETERS = (
+    "rural_income_prev_year", "medical_share_registered", "medical_share_general",
+    "education_cost_max", "income_drop_share", "elimination_min_months",
+)
+# Parameters of the village and county aggregates (section 4).
+REGION_PARAMETERS = (
+    "exit_incidence", "exit_incidence_west", "listed_village_poor_min",
+    "listed_village_incidence_min",
+)
+# The year from which a monitoring line is required (rules.md section 2).
+MONITORING_FROM_YEAR = 2020
+
+
+class PolicyError(Exception):
+    """A policy file that cannot be read or is malformed."""
+
+
+class PolicyMissing(PolicyError):
+    """A value the rules need that no policy file gives."""
+
+    def __init__(self, parameter: str, year: int, region_code: str | None):
+        self.parameter = parameter
+        self.year = year
+        self.province_code = (region_code or "")[:2]
+        self.province_name = _province_name(self.province_code)
+        zh, en = PARAMETER_LABELS.get(parameter, (parameter, parameter))
+        where_zh = f"{self.province_code} {self.province_name}".strip() or "全国"
+        where_en = f"{self.province_code} ({self.province_name})" if self.province_code else "national"
+        super().__init__(
+            f"缺少政策参数 {parameter}（{zh}）：{year}年 {where_zh} 没有任何政策文件给出该值。"
+            f"请在该省的政策文件中设置 [{parameter}] {year} = {{ value = ..., source = \"...\", "
+            f"confidence = \"...\" }}，并用 --policy 指定该文件。 "
+            f"(missing policy value {parameter} ({en}) for year {year}, province {where_en}: "
+            f"no policy file sets it; add it to a policy file and pass it with --policy)"
+        )
+
+
+def _province_name(prefix2: str) -> str:
+    if not prefix2:
+        return ""
+    try:
+        from fupin.divisions import names
+
+        return names().get(prefix2 + "0" * 10, "")
+    except Exception:  # noqa: BLE001 — a missing division table only loses the name
+        return ""
+
+
+@dataclass(frozen=True)
+class Value:
+    value: object
+    source: str
+    confidence: str
+
+
+@dataclass
+class PolicyFile:
+    name: str
+    version: str
+    path: str  # shown as the source file: "national.toml" for built-ins
+    region: str = ""
+    extends: str | None = None
+    parameters: dict[str, dict[str, Value]] = field(default_factory=dict)
+
+    @property
+    def identity(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    def lookup(self, parameter: str, year: int) -> Value | None:
+        table = self.parameters.get(parameter)
+        if not table:
+            return None
+        return table.get(str(year)) or table.get("default")
+
+    def applies_to(self, region_code: str | None) -> bool:
+        return not self.region or (region_code or "").startswith(self.region)
+
+
+def _read(path_or_name: str) -> PolicyFile:
+    if path_or_name in BUILTIN:
+        text = resources.files("fupin.policies").joinpath(f"{path_or_name}.toml").read_text("utf-8")
+        shown = f"{path_or_name}.toml"
+    else:
+        path = Path(path_or_name)
+        if not path.is_file():
+            raise PolicyError(
+                f"找不到政策文件 {path_or_name}，请检查路径。 (policy file {path_or_name} not found)"
+            )
+        text = path.read_text("utf-8")
+        shown = str(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"政策文件 {shown} 格式错误：{exc} (policy file {shown} is not valid TOML: {exc})") from exc
+    for key in ("name", "version"):
+        if not isinstance(data.get(key), str | int | float):
+            raise PolicyError(
+                f"政策文件 {shown} 缺少 {key}。 (policy file {shown} has no '{key}')"
+            )
+    parameters: dict[str, dict[str, Value]] = {}
+    for param, table in data.items():
+        if param in ("name", "version", "extends", "region"):
+            continue
+        if not isinstance(table, dict):
+            raise PolicyError(
+                f"政策文件 {shown} 中 {param} 应为表（按年度或 default 给值）。 "
+                f"(policy file {shown}: '{param}' must be a table keyed by year or 'default')"
+            )
+        entries: dict[str, Value] = {}
+        for key, entry in table.items():
+            if key != "default" and not str(key).isdigit():
+                raise PolicyError(
+                    f"政策文件 {shown} 中 {param}.{key}：键应为年度或 default。 "
+                    f"(policy file {shown}: {param}.{key} must be a year or 'default')"
+                )
+            if not isinstance(entry, dict) or "value" not in entry:
+                raise PolicyError(
+                    f"政策文件 {shown} 中 {param}.{key} 应写成 {{ value = ..., source = \"...\", confidence = \"...\" }}。 "
+                    f"(policy file {shown}: {param}.{key} needs value, source and confidence)"
+                )
+            if not entry.get("source"):
+                raise PolicyError(
+                    f"政策文件 {shown} 中 {param}.{key} 没有注明来源 source。 "
+                    f"(policy file {shown}: {param}.{key} has no source)"
+                )
+            entries[str(key)] = Value(entry["value"], str(entry["source"]), str(entry.get("confidence", "—")))
+        parameters[param] = entries
+    return PolicyFile(
+        name=str(data["name"]), version=str(data["version"]), path=shown,
+        region=str(data.get("region") or ""), extends=data.get("extends"), parameters=parameters,
+    )
+
+
+@dataclass
+class PolicySet:
+    """The loaded files, most general first."""
+
+    files: list[PolicyFile]
+
+    @property
+    def identity(self) -> str:
+        return "+".join(f.identity for f in self.files)
+
+    def _applicable(self, region_code: str | None) -> list[PolicyFile]:
+        indexed = [(len(f.region), i, f) for i, f in enumerate(self.files) if f.applies_to(region_code)]
+        return [f for _l, _i, f in sorted(indexed, key=lambda t: (t[0], t[1]), reverse=True)]
+
+    def identity_for(self, region_code: str | None) -> str:
+        return "+".join(f.identity for f in self.files if f.applies_to(region_code))
+
+    def parameters(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for f in self.files:
+            for p in f.parameters:
+                seen.setdefault(p, None)
+        return list(seen)
+
+    def lookup(self, parameter: str, year: int, region_code: str | None = None):
+        """(value, source_file, source, confidence) or None when no file gives it."""
+        for f in self._applicable(region_code):
+            v = f.lookup(parameter, year)
+            if v is not None:
+                return v.value, f.path, v.source, v.confidence
+        return None
+
+    def resolve(self, parameter: str, year: int, region_code: str | None = None):
+        """(value, source_file, source, confidence); raises PolicyMissing when not set."""
+        found = self.lookup(parameter, year, region_code)
+        if found is None:
+            raise PolicyMissing(parameter, year, region_code)
+        return found
+
+    def needed(self, year: int, region_code: str | None = None) -> tuple[str, ...]:
+        """The parameters that must be set for assessing ``year`` in ``region_code``."""
+        params = list(STANDARD_PARAMETERS)
+        if year >= MONITORING_FROM_YEAR or self.lookup("monitoring_line", year, region_code):
+            params += ["monitoring_line", *MONITORING_PARAMETERS]
+        return tuple(params)
+
+    def prefixes(self) -> list[str]:
+        """Region prefixes of the files, longest first."""
+        return sorted({f.region for f in self.files if f.region}, key=len, reverse=True)
+
+    def policy_key_expr(self, region_code: pl.Expr) -> pl.Expr:
+        """The key a household's parameters are resolved under.
+
+        The longest file prefix of at least two digits that the code starts with, or else the
+        province (two digits): every code under one key sees exactly the same files.
+        """
+        expr = region_code.str.slice(0, 2)
+        for prefix in sorted((p for p in self.prefixes() if len(p) > 2), key=len):
+            expr = pl.when(region_code.str.starts_with(prefix)).then(pl.lit(prefix)).otherwise(expr)
+        return expr.alias("policy_key")
+
+    def frame(self, year: int, region_codes, *, needed: tuple[str, ...] | None = None,
+              parameters: tuple[str, ...] | None = None) -> pl.DataFrame:
+        """One row per policy key (province or longer file prefix) of ``region_codes``.
+
+        Columns: ``policy_key``, ``policy`` (identity of the files used), then for every
+        parameter its value and ``source_<parameter>`` ("file：source（可信度 X）").
+        ``needed`` (default: :meth:`needed` of the year) must resolve, else PolicyMissing.
+        """
+        codes = pl.Series("region_code", list(region_codes), dtype=pl.String).drop_nulls().unique()
+        keys = sorted(pl.DataFrame({"region_code": codes}).select(
+            self.policy_key_expr(pl.col("region_code"))
+        )["policy_key"].unique().to_list())
+        params = list(parameters or self.parameters())
+        for p in needed or ():
+            if p not in params:
+                params.append(p)
+        rows: dict[str, list] = {"policy_key": keys, "policy": []}
+        for p in params:
+            rows[p] = []
+            rows[f"source_{p}"] = []
+        for key in keys:
+            rows["policy"].append(self.identity_for(key))
+            must = needed if needed is not None else self.needed(year, key)
+            for p in params:
+                found = self.lookup(p, year, key)
+                if found is None and p in must:
+                    raise PolicyMissing(p, year, key)
+                rows[p].append(None if found is None else found[0])
+                rows[f"source_{p}"].append(
+                    None if found is None else f"{found[1]}：{found[2]}（可信度 {found[3]}）"
+                )
+        schema: dict[str, pl.DataType] = {"policy_key": pl.String, "policy": pl.String}
+        for p in params:
+            values = [v for v in rows[p] if v is not None]
+            schema[p] = pl.String if any(isinstance(v, str) for v in values) else pl.Float64
+            schema[f"source_{p}"] = pl.String
+        return pl.DataFrame(rows, schema=schema)
+
+
+def load_policies(paths: list[str] | tuple[str, ...] = ()) -> PolicySet:
+    """National first, then each file (its ``extends`` chain before it), each once."""
+    files: list[PolicyFile] = []
+    loaded: set[str] = set()
+
+    def add(ref: str, chain: tuple[str, ...] = ()) -> None:
+        key = ref if ref in BUILTIN else str(Path(ref).resolve())
+        if key in loaded:
+            return
+        if key in chain:
+            raise PolicyError(f"政策文件循环继承：{ref} (policy files extend each other in a cycle: {ref})")
+        pf = _read(ref)
+        if pf.extends:
+            parent = pf.extends
+            if parent not in BUILTIN and ref not in BUILTIN:
+                parent = str((Path(ref).parent / parent))
+            add(parent, (*chain, key))
+        loaded.add(key)
+        files.append(pf)
+
+    add("national")
+    for p in paths:
+        add(str(p))
+    return PolicySet(files)

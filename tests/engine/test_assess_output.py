@@ -1,0 +1,135 @@
+"""Output shape, households with errors, writers and explanations."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+from openpyxl import load_workbook
+
+from engine_helpers import frames, household, member, one, policy, run
+from fupin.engine.assess import OUTPUT_COLUMNS, assess, assess_lazy, write_assessment
+from fupin.engine.explain import explain
+
+
+def test_output_columns_exactly_in_order_then_detail_columns():
+    h, m = frames()
+    out = assess(h, m, year=2024, policy=policy())
+    assert out.columns[: len(OUTPUT_COLUMNS)] == OUTPUT_COLUMNS
+    rest = out.columns[len(OUTPUT_COLUMNS):]
+    assert rest and all(c.startswith("detail_") or c == "monitoring_line" for c in rest)
+    assert "monitoring_line" in rest
+
+
+def test_empty_lists_are_empty_strings_never_null():
+    r = one(household())
+    for c in ("unmet", "unknown", "risk_factors", "elimination", "elimination_failed", "errors"):
+        assert r[c] == ""
+
+
+def test_lazy_plan_can_be_printed_and_equals_eager_result():
+    h, m = frames([household(), household(household_id="H2", housing_grade="D")])
+    plan = assess_lazy(h, m, year=2024, policy=policy())
+    assert isinstance(plan, pl.LazyFrame) and "household_id" in plan.explain()
+    assert plan.collect().sort("household_id").equals(assess(h, m, year=2024, policy=policy()).sort("household_id"))
+
+
+def test_error_finding_blocks_verdict_and_empties_other_fields():
+    errors = pl.DataFrame({"household_id": ["H1", "H1", "H1"], "year": [2024, 2024, 2024],
+                           "code": ["Q05", "Q01", "Q19"], "severity": ["error", "error", "warning"]})
+    r = one(household(housing_grade="D"), errors=errors)
+    assert r["meets_standard"] == "error" and r["errors"] == "Q01;Q05"
+    for c in ("income", "food", "housing", "unmet", "unknown", "monitoring_category", "risk_factors",
+              "elimination", "elimination_failed"):
+        assert r[c] == ""
+    assert r["net_income"] is None and r["per_capita_net_income"] is None
+    assert r["detail_warnings"] == "Q19"
+
+
+def test_warning_finding_does_not_block_verdict():
+    errors = pl.DataFrame({"household_id": ["H1"], "year": [2024], "code": ["Q19"], "severity": ["warning"]})
+    r = one(household(), errors=errors)
+    assert (r["meets_standard"], r["errors"]) == ("yes", "")
+
+
+def test_error_finding_of_another_year_is_ignored():
+    errors = pl.DataFrame({"household_id": ["H1"], "year": [2023], "code": ["Q05"], "severity": ["error"]})
+    assert one(household(), errors=errors)["meets_standard"] == "yes"
+
+
+def test_household_without_living_member_is_error_q06():
+    r = one(household(), [member(member_status="死亡")])
+    assert (r["meets_standard"], r["errors"], r["population"]) == ("error", "Q06", 0)
+
+
+def test_household_without_any_member_row_is_error_q06():
+    r = run([household(), household(household_id="H2")], [member()])[1]
+    assert (r["household_id"], r["meets_standard"], r["errors"]) == ("H2", "error", "Q06")
+
+
+def test_policy_column_names_files_applying_to_the_household():
+    rows = run([household(year=2021), household(household_id="H2", region_code="510104001001", year=2021)],
+               [member(year=2021), member(household_id="H2", year=2021)], year=2021, policy_set=policy())
+    # 2021: national has the monitoring line, so Sichuan needs no provincial file
+    assert [r["policy"] for r in rows] == ["national@1.0+chongqing@2024.1", "national@1.0"]
+
+
+def test_threshold_values_and_sources_in_detail_columns():
+    r = one(household())
+    assert r["detail_poverty_line"] == 4000.0 and r["monitoring_line"] == 7500.0
+    assert r["detail_rural_income_prev_year"] == 20820.0
+    assert "chongqing.toml" in r["detail_source_monitoring_line"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_write_assessment_csv_parquet_exactly_output_columns(tmp_path, suffix):
+    h, m = frames()
+    out = assess(h, m, year=2024, policy=policy())
+    path = write_assessment(out, tmp_path / f"a{suffix}")
+    back = pl.read_csv(path) if suffix == ".csv" else pl.read_parquet(path)
+    assert back.columns == OUTPUT_COLUMNS and back.height == 1
+
+
+def test_write_assessment_xlsx_chinese_labels_and_summary_sheet(tmp_path):
+    h, m = frames([household(), household(household_id="H2", housing_grade="D", disaster_loss=5.0, wage_income=6000.0)],
+                  [member(), member(household_id="H2")])
+    out = assess(h, m, year=2024, policy=policy())
+    path = write_assessment(out, tmp_path / "a.xlsx")
+    wb = load_workbook(path, read_only=True)
+    assert wb.sheetnames == ["评估结果", "汇总"]
+    rows = list(wb["评估结果"].values)
+    assert rows[0][:3] == ("户编号", "年度", "区划代码") and "住房安全" in rows[0]
+    h2 = [r for r in rows if r[0] == "H2"][0]
+    assert h2[rows[0].index("住房安全")] == "未达标"
+    assert h2[rows[0].index("监测类别")] == "边缘易致贫户"
+    summary = list(wb["汇总"].values)
+    assert ("是否达标", "达标", 1) in summary and ("是否达标", "未达标", 1) in summary
+    assert ("未达标指标", "住房安全", 1) in summary and ("监测类别", "边缘易致贫户", 1) in summary
+
+
+def test_write_assessment_rejects_unknown_suffix(tmp_path):
+    h, m = frames()
+    with pytest.raises(ValueError, match="xlsx"):
+        write_assessment(assess(h, m, year=2024, policy=policy()), tmp_path / "a.txt")
+
+
+def test_explain_names_member_threshold_and_source():
+    h = household(wage_income=3000.0, registered=True, poverty_status="已脱贫", monitoring_category="脱贫不稳定户",
+                  monitoring_since="2024-10", risk_eliminated=False, medical_out_of_pocket=12000.0)
+    ms = [member(), member(birth=date(2012, 5, 5), name="小明", relationship="之子", school_status="非在校生")]
+    text = explain(one(h, ms))
+    assert "义务教育" in text and "小明（12岁）" in text
+    assert "4,000" in text and "national.toml" in text          # poverty line and its source
+    assert "医疗支出大" in text and "12,000" in text and "10,410" in text
+    assert "已纳入监测" in text and "不足" in text
+    assert ms[1]["id_number"] not in text
+
+
+def test_explain_error_household():
+    text = explain(one(household(), [member(member_status="死亡")]))
+    assert "Q06" in text and "未评估" in text
+
+
+def test_explain_english():
+    assert "meets_standard=yes" in explain(one(household()), lang="en")
