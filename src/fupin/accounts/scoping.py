@@ -17,8 +17,10 @@ from fupin.accounts.models import Role
 REGION_PATHS: dict[str, str] = {
     "registry.Region": "code",
     "registry.Household": "region_code",
+    "assessments.RegionStat": "code",
     "registry.Member": "household__region_code",
     "assessments.Verdict": "region_code",
+    "assessments.Finding": "region_code",
 }
 
 READ_ONLY_ROLES = {Role.ANALYST}

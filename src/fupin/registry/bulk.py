@@ -45,14 +45,14 @@ def _frame(sql: str, params: list, schema_: dict[str, pl.DataType]) -> pl.DataFr
             raw_cursor = cursor.cursor
             query = cursor.mogrify(sql, params) if hasattr(cursor, "mogrify") else raw_cursor.mogrify(sql, params)
             buffer = io.BytesIO()
-            with raw_cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER true, NULL '\\N')") as copy:
+            with raw_cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER false, NULL '\\N')") as copy:
                 for chunk in copy:
                     buffer.write(chunk)
         buffer.seek(0)
         if buffer.getbuffer().nbytes == 0:
             return pl.DataFrame(schema=schema_)
         read_schema = {k: (pl.String if v == pl.Boolean else v) for k, v in schema_.items()}
-        frame = pl.read_csv(buffer, schema=read_schema, null_values="\\N")
+        frame = pl.read_csv(buffer, schema=read_schema, has_header=False, null_values="\\N")
         return frame.with_columns(
             [pl.col(k).replace_strict({"t": True, "f": False}, return_dtype=pl.Boolean)
              for k, v in schema_.items() if v == pl.Boolean]
@@ -181,13 +181,16 @@ def update_frame(table: str, frame: pl.DataFrame, key: str = "id") -> int:
     return frame.height
 
 
-def with_id_table(ids: pl.Series, fn):
-    """Run ``fn(temp_table_name)`` with a temporary table holding ``ids`` (avoids huge IN lists)."""
+def with_id_table(ids: pl.Series, fn, *, sql_type: str = "BIGINT"):
+    """Run ``fn(temp_table_name)`` with a temporary table ``(id)`` holding ``ids``.
+
+    Joining a temporary table avoids IN lists of a million parameters.
+    """
     name = "fupin_tmp_ids"
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {name} (id BIGINT PRIMARY KEY)")
-    insert_frame(name, pl.DataFrame({"id": ids.unique()}))
+        cursor.execute(f"CREATE TEMPORARY TABLE {name} (id {sql_type} PRIMARY KEY)")
+    insert_frame(name, pl.DataFrame({"id": ids.unique().drop_nulls()}))
     try:
         return fn(name)
     finally:
@@ -247,37 +250,65 @@ def delete_ids(model, ids: pl.Series) -> int:
     return with_id_table(ids, run)
 
 
+def _retire_current(model, year: int, household_ids: pl.Series) -> None:
+    """Mark the stored rows of these households and year as no longer current."""
+    table = _q(model._meta.db_table)
+
+    def run(id_table: str) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET {_q('current')} = %s WHERE year = %s AND {_q('current')} = %s "
+                f"AND household_id IN (SELECT id FROM {id_table})",
+                [False, year, True],
+            )
+
+    with_id_table(household_ids, run, sql_type="VARCHAR(64)")
+
+
 def store_assessment(db_url: str | None, frame: pl.DataFrame, year: int, policy_id: str, *,
-                     as_of=None, region: str | None = None) -> int:
-    """Store one assessment run: a run row and one verdict per household, in bulk."""
-    import json
+                     as_of=None, region: str | None = None, findings: pl.DataFrame | None = None):
+    """Store one assessment run in bulk: the run, one verdict per household, the findings.
+
+    The households' earlier verdicts and findings of the year stay (history between runs) but
+    are no longer ``current``. Returns the AssessmentRun.
+    """
     from datetime import date
 
     from django.db import transaction
 
-    from fupin.assessments.models import AssessmentRun, Verdict
+    from fupin.assessments.models import AssessmentRun, Finding, Verdict
     from fupin.site.bootstrap import setup
 
     setup(db_url)
-    output = [f.name for f in Verdict._meta.concrete_fields if f.name not in ("id", "run", "details")]
+    output = [f.column for f in Verdict._meta.concrete_fields
+              if f.column not in ("id", "run_id", "details", "current")]
     detail_cols = [c for c in frame.columns if c.startswith("detail_") or c == "monitoring_line"]
     with transaction.atomic():
         run = AssessmentRun.objects.create(
-            year=year, region_prefix=region or "", policy=policy_id,
+            year=year, region_prefix=region or "", policy=policy_id[:200],
             as_of=as_of or date(year, 12, 31), households=frame.height,
         )
+        _retire_current(Verdict, year, frame["household_id"])
+        _retire_current(Finding, year, frame["household_id"])
         rows = frame.select(
             [pl.col(c) if c in frame.columns else pl.lit(None).alias(c) for c in output]
         ).with_columns(
             [pl.col(c).fill_null("") for c in output
              if c in frame.columns and frame.schema[c] == pl.String and c not in ("household_id", "region_code")]
         )
-        rows = rows.with_columns(
-            run_id=pl.lit(run.pk, dtype=pl.Int64),
-            details=(
-                frame.select(pl.struct(detail_cols).struct.json_encode())[:, 0]
-                if detail_cols else pl.Series([json.dumps({})] * frame.height)
-            ),
+        details = (
+            frame.select(pl.struct(detail_cols).struct.json_encode())[:, 0]
+            if detail_cols else pl.repeat("{}", frame.height, eager=True)
         )
+        rows = rows.with_columns(run_id=pl.lit(run.pk, dtype=pl.Int64), details=details, current=pl.lit(True))
         insert_frame(Verdict._meta.db_table, rows)
-    return run.pk
+        if findings is not None and findings.height:
+            located = findings.join(frame.select("household_id", "region_code"), on="household_id", how="inner")
+            insert_frame(Finding._meta.db_table, located.select(
+                run_id=pl.lit(run.pk, dtype=pl.Int64), household_id="household_id",
+                year=pl.col("year").cast(pl.Int32), region_code="region_code",
+                member_name=pl.col("member_name").fill_null("").str.slice(0, 64), code="code",
+                severity="severity", message_zh=pl.col("message_zh").str.slice(0, 300),
+                message_en=pl.col("message_en").fill_null("").str.slice(0, 300), current=pl.lit(True),
+            ))
+    return run

@@ -228,4 +228,54 @@ def import_frames(households: pl.DataFrame, members: pl.DataFrame, regions: pl.D
     return report
 
 
-__all__ = ["ImportReport", "conflicts_with_database", "import_frames", "schema"]
+
+
+@dataclass
+class ImportOutcome:
+    report: ImportReport
+    rejects_path: str | None
+    warnings: int
+    unknown_columns: dict
+
+
+def import_file(path, *, rejects, year: int | None = None, province: str = "50", user=None,
+                progress=None) -> ImportOutcome:
+    """Read and validate an exchange file, refuse database conflicts, write rejects, load.
+
+    Raises ``fupin.io.ExchangeFormatError`` for a file that cannot be read at all (the caller
+    shows its message); every row-level problem ends up in the rejects workbook instead.
+    """
+    from fupin.io import read_registry, write_rejects
+
+    registry = read_registry(path, year=year, province=province, progress=progress)
+    households, members, regions = registry.loadable()
+    clashes = conflicts_with_database(households, members)
+    if clashes.height:
+        located = clashes.join(
+            registry.members.select("household_id", "year", "id_number", "_sheet", "_row"),
+            on=["household_id", "year", "id_number"], how="left",
+        )
+        extra = located.select(
+            table=pl.lit("members"), sheet=pl.col("_sheet"), row=pl.col("_row"),
+            column=pl.lit("证件号码"), value=pl.col("id_number"), code=pl.lit("Q04"),
+            severity=pl.lit("error"),
+            message_zh=pl.format("此人已登记在同年度的另一户（户编号 {}）中：一人不能同属两户，请核实后修正其中一户",
+                                 pl.col("other_household_id")),
+            message_en=pl.format("this person is already registered in household {} of the same year",
+                                 pl.col("other_household_id")),
+            household_id=pl.col("household_id"), year=pl.col("year"),
+        )
+        registry.issues = pl.concat([registry.issues, extra], how="diagonal_relaxed")
+        households, members, regions = registry.loadable()
+    rejected = registry.rejected()
+    rejects_path = None
+    rows_rejected = 0
+    if rejected.height or any(registry.unknown_columns.values()):
+        rejects_path = str(rejects)
+        rows_rejected = write_rejects(registry, rejects_path)
+    report = import_frames(
+        households, members, regions, source=str(path), source_format=registry.source_format,
+        rejected_households=rejected.height, rejected_rows=rows_rejected, user=user, progress=progress,
+    )
+    warnings = registry.issues.filter(pl.col("severity") == "warning").height
+    return ImportOutcome(report, rejects_path, warnings, registry.unknown_columns)

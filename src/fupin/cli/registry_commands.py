@@ -1,0 +1,229 @@
+"""Registry commands: import, export, generate, demo."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from fupin.cli import UserError, argument, command
+
+
+class ProgressBar:
+    """A tqdm bar on a terminal, silence otherwise (CI logs, pipes)."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.bar = None
+        self.stage = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not sys.stderr.isatty():
+            return
+        from tqdm import tqdm
+
+        if self.bar is None or stage != self.stage:
+            if self.bar is not None:
+                self.bar.close()
+            self.bar = tqdm(total=total, desc=f"{self.label} {stage}", unit="", leave=False, file=sys.stderr)
+            self.stage = stage
+        self.bar.n = done
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def run_import(path: str, *, db: str | None, rejects: str | None, year: int | None,
+               province: str = "50", quiet: bool = False, user=None):
+    """Read, validate, load; returns the import outcome. Shared by the CLI and the demo."""
+    from fupin.site.bootstrap import setup
+
+    setup(db)
+    from fupin.io import ExchangeFormatError
+    from fupin.registry.services.imports import import_file
+
+    if not Path(path).exists():
+        raise UserError(f"找不到文件或文件夹 {path} (no such file or folder)")
+    bar = ProgressBar("导入")
+    try:
+        outcome = import_file(path, rejects=rejects or default_rejects_path(path), year=year,
+                              province=province, user=user, progress=bar)
+    except ExchangeFormatError as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        bar.close()
+    if not quiet:
+        _print_import(outcome.report, outcome.rejects_path, outcome.unknown_columns, outcome.warnings)
+    return outcome.report, outcome.rejects_path
+
+
+def default_rejects_path(path: str) -> Path:
+    source = Path(path)
+    stem = source.stem if source.suffix else source.name
+    return Path.cwd() / f"{stem}.rejects.xlsx"
+
+
+def _print_import(report, rejects_path, unknown_columns, warnings: int) -> None:
+    if not report.changed_anything and report.households_unchanged:
+        print(f"无变化：{report.households_unchanged} 户、{report.members_unchanged} 人与库中一致，未作任何修改。"
+              f" (nothing changed: the registry already holds this file)")
+    else:
+        print(
+            f"导入完成 (imported) 年度 {','.join(map(str, report.years)) or '-'}："
+            f"新增 {report.households_new} 户 / {report.members_new} 人，"
+            f"更新 {report.households_changed} 户 / {report.members_changed} 人，"
+            f"未变 {report.households_unchanged} 户，移除成员 {report.members_removed} 人，"
+            f"新登记村 {report.villages_registered} 个。"
+        )
+    if report.households_rejected or report.rows_rejected:
+        print(f"退回 (rejected) {report.households_rejected} 户、{report.rows_rejected} 行，"
+              f"原因见退回表 (see the rejects workbook)：{rejects_path}")
+    if warnings:
+        print(f"提示 (warnings)：{warnings} 条，已导入，可用 fupin check 查看。 (imported; see fupin check)")
+    for sheet, cols in unknown_columns.items():
+        if cols:
+            print(f"未识别的列 (unknown columns, kept aside) [{sheet}]：{'、'.join(map(str, cols))}")
+
+
+@command("import", help="导入登记数据 (import an exchange-format workbook, CSV folder or Parquet folder)")
+@argument("path", help="文件或文件夹 (.xlsx, CSV folder, Parquet folder, flat national export)")
+@argument("--db", help="数据库地址 (sqlite:///file or postgresql://...); default FUPIN_DB or ./fupin.sqlite3")
+@argument("--rejects", help="退回表路径 (rejects workbook; default ./NAME.rejects.xlsx)")
+@argument("--year", type=int, help="年度 (fills 年度 when the file has none)")
+@argument("--province", default="50", help="省级代码，用于按名称定位 (province for name lookup; default 50)")
+def import_command(args) -> int:
+    report, rejects_path = run_import(args.path, db=args.db, rejects=args.rejects, year=args.year,
+                                      province=args.province)
+    return 1 if report.households_rejected and not report.changed_anything and not report.households_unchanged else 0
+
+
+@command("export", help="导出登记数据 (export the registry in the exchange format)")
+@argument("--year", type=int, required=True)
+@argument("--region", help="区划代码前缀 (division-code prefix)")
+@argument("--out", required=True, help=".xlsx file, .parquet folder, or a folder of CSVs")
+@argument("--db")
+def export_command(args) -> int:
+    from fupin.site.bootstrap import setup
+
+    setup(args.db)
+    from fupin.io import write_registry
+    from fupin.registry import bulk
+    from fupin.registry.models import Household
+
+    region = args.region or ""
+    if not Household.objects.filter(year=args.year, region_code__startswith=region).exists():
+        raise UserError(f"库中没有 {args.year} 年度{('、区划 ' + region) if region else ''}的数据 "
+                        f"(no households for year {args.year}{' in ' + region if region else ''})")
+    households = bulk.iter_frames(bulk.read_households, years=[args.year], region=region)
+    members = bulk.iter_frames(bulk.read_members, years=[args.year], region=region)
+    regions = _export_regions(region)
+    write_registry(args.out, households, members, regions)
+    print(f"已导出 (exported) {args.year} 年度 → {args.out}")
+    return 0
+
+
+def _export_regions(region: str):
+    import polars as pl
+
+    from fupin.registry import bulk
+
+    frame = bulk.read_regions(region or None)
+    attrs = ["registered_rural_population", "zone", "poverty_county", "county_exit_year"]
+    frame = frame.filter(
+        (pl.col("level") == "village")
+        | pl.any_horizontal([pl.col(a).is_not_null() for a in attrs if a != "zone"])
+    )
+    if region:
+        frame = frame.filter(pl.col("region_code").str.starts_with(region))
+    return frame.select(
+        pl.col("region_code"), "name", *attrs
+    )
+
+
+@command("generate", help="生成模拟登记数据 (write a synthetic registry in the exchange format)")
+@argument("--households", type=int, required=True)
+@argument("--year", type=int, required=True)
+@argument("--region", help="区划代码 (division code; default 500101 万州区)")
+@argument("--seed", type=int, default=0)
+@argument("--out", required=True, help=".xlsx file, .parquet folder, or a folder of CSVs")
+def generate_command(args) -> int:
+    from fupin.io import write_registry
+    from fupin.synth import generate
+
+    if args.households <= 0:
+        raise UserError("--households 必须为正数 (must be positive)")
+    started = time.perf_counter()
+    try:
+        households, members, regions = generate(args.households, args.year, region=args.region, seed=args.seed)
+    except (KeyError, ValueError) as exc:
+        raise UserError(f"无法生成：{exc} (cannot generate)") from None
+    write_registry(args.out, households, members, regions)
+    print(f"已生成 (generated) {households.height} 户 / {members.height} 人，{args.year} 年度 → {args.out} "
+          f"({time.perf_counter() - started:.1f} s)")
+    return 0
+
+
+@command("demo", help="演示：生成一个模拟区县，导入数据库并按乡镇汇总 (the main job on the embedded default)")
+@argument("--db", help="default sqlite:///fupin-demo.sqlite3")
+@argument("--households", type=int, default=3000)
+@argument("--year", type=int, default=2020)
+@argument("--region", default="500101", help="default 500101 万州区")
+@argument("--seed", type=int, default=2020)
+def demo_command(args) -> int:
+    from fupin.io import write_registry
+    from fupin.synth import generate
+
+    db = args.db or "sqlite:///fupin-demo.sqlite3"
+    print(f"1/3 生成模拟区县 (generating a synthetic district) {args.region}，{args.households} 户，{args.year} 年度 …")
+    households, members, regions = generate(args.households, args.year, region=args.region, seed=args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        workbook = Path(tmp) / "demo.xlsx"
+        write_registry(workbook, households, members, regions)
+        print(f"2/3 通过导入程序写入数据库 (importing through the real importer) → {db}")
+        run_import(str(workbook), db=db, rejects=str(Path.cwd() / "demo.rejects.xlsx"), year=None)
+    print("3/3 按乡镇汇总 (summary by town)")
+    print_town_summary(args.year, args.region)
+    return 0
+
+
+def print_town_summary(year: int, region: str) -> None:
+    import polars as pl
+
+    from fupin import divisions
+    from fupin.registry import bulk
+
+    households = bulk.read_households(year, region)
+    members = bulk.read_members(year, region)
+    living = members.filter(pl.col("member_status").is_null() | (pl.col("member_status") == "正常"))
+    people = living.group_by("household_id").len("people")
+    status = (
+        pl.when(~pl.col("registered")).then(pl.lit("一般农户"))
+        .otherwise(pl.col("poverty_status").fill_null("未填"))
+    )
+    table = (
+        households.join(people, on="household_id", how="left")
+        .with_columns(town=pl.col("region_code").str.slice(0, 9) + "000", status=status)
+        .group_by("town", "status")
+        .agg(households=pl.len(), people=pl.col("people").sum())
+    )
+    wide = table.pivot(on="status", index="town", values=["households", "people"], aggregate_function="sum").fill_null(0)
+    totals = table.group_by("town").agg(pl.col("households").sum().alias("户数"), pl.col("people").sum().alias("人数"))
+    wide = totals.join(wide, on="town").sort("town")
+    names = divisions.names()
+    wide = wide.with_columns(乡镇=pl.col("town").replace_strict(names, default=pl.col("town")))
+    statuses = ["未脱贫", "已脱贫", "返贫", "一般农户"]
+    columns = ["乡镇", "户数", "人数"]
+    for s in statuses:
+        for measure, label in (("households", "户"), ("people", "人")):
+            name = f"{measure}_{s}"
+            if name in wide.columns:
+                wide = wide.rename({name: f"{s}{label}"})
+                columns.append(f"{s}{label}")
+    with pl.Config(tbl_rows=200, tbl_cols=20, tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True,
+                   fmt_str_lengths=20, tbl_width_chars=200):
+        print(wide.select(columns))
+    total_h, total_p = households.height, living.height
+    print(f"合计 (total)：{total_h} 户 {total_p} 人")

@@ -1,0 +1,148 @@
+"""Reads of the registry for pages and the API, always through the scoping layer.
+
+Lists are keyset-friendly and bounded: a page of households costs a fixed number of queries
+whatever the size of the registry (members are prefetched in one query, verdicts in one).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from fupin.accounts import scoping
+from fupin.registry.models import Household, Member, Region
+
+PAGE_SIZE = 25
+
+ID_LIKE = re.compile(r"^\d{6,17}[\dXx]$")
+PHONE_LIKE = re.compile(r"^1\d{10}$|^0\d{2,3}-?\d{7,8}$")
+
+
+@dataclass(frozen=True)
+class HouseholdFilter:
+    year: int | None = None
+    region: str | None = None          # a prefix inside the user's scope
+    status: str | None = None          # 未脱贫 / 已脱贫 / 返贫 / general
+    category: str | None = None        # monitoring category (Chinese, exchange values)
+    unmet: str | None = None           # indicator key from the latest verdict
+    q: str | None = None               # name, ID number, 户编号 or phone
+
+
+def latest_year(user) -> int | None:
+    return scoping.restrict(Household.objects.all(), user).order_by("-year").values_list("year", flat=True).first()
+
+
+def years(user) -> list[int]:
+    return sorted(set(scoping.restrict(Household.objects.all(), user).values_list("year", flat=True).distinct()))
+
+
+def household_list(user, filters: HouseholdFilter) -> QuerySet:
+    """Households visible to ``user`` matching ``filters``, household heads prefetched."""
+    qs = scoping.restrict(Household.objects.all(), user)
+    year = filters.year or latest_year(user)
+    qs = qs.filter(year=year)
+    if filters.region:
+        qs = qs.filter(region_code__startswith=scoping.clamp_region(user, filters.region))
+    if filters.status == "general":
+        qs = qs.filter(registered=False)
+    elif filters.status:
+        qs = qs.filter(poverty_status=filters.status)
+    if filters.category:
+        qs = qs.filter(monitoring_category=filters.category)
+    if filters.unmet:
+        from fupin.assessments.selectors import households_with_unmet
+
+        qs = qs.filter(household_id__in=households_with_unmet(user, year, filters.unmet))
+    if filters.q:
+        qs = qs.filter(_search_condition(filters.q.strip(), year))
+    heads = Member.objects.filter(relationship="户主").only("id", "household_id", "name", "id_number", "household_key")
+    return qs.order_by("region_code", "household_id").prefetch_related(Prefetch("members", queryset=heads, to_attr="heads"))
+
+
+def _search_condition(q: str, year: int | None) -> Q:
+    """Search by 户编号, ID number, phone or name, choosing the index each can use."""
+    members = Member.objects.filter(year=year) if year else Member.objects.all()
+    if ID_LIKE.match(q):
+        if len(q) == 18:
+            ids = members.filter(id_number=q.upper())
+        else:
+            ids = members.filter(id_number__startswith=q.upper())
+        found = Q(household_id=q) | Q(pk__in=ids.values("household_id"))
+        # An 11-digit mobile number also looks like the start of an ID number: try both.
+        return found | Q(phone=q) if PHONE_LIKE.match(q) else found
+    if PHONE_LIKE.match(q):
+        return Q(phone=q) | Q(household_id=q)
+    return Q(household_id=q) | Q(pk__in=members.filter(name__startswith=q).values("household_id"))
+
+
+def household_file(user, household_id: str, year: int | None = None) -> Household:
+    """One household of a year (latest when not given) with its members, or 404."""
+    qs = scoping.restrict(Household.objects.all(), user).filter(household_id=household_id)
+    if year:
+        qs = qs.filter(year=year)
+    household = qs.order_by("-year").prefetch_related(
+        Prefetch("members", queryset=Member.objects.order_by("id"))
+    ).first()
+    if household is None:
+        from django.http import Http404
+
+        raise Http404("household not found in your region")
+    return household
+
+
+def household_years(user, household_id: str) -> list[int]:
+    return list(
+        scoping.restrict(Household.objects.all(), user)
+        .filter(household_id=household_id).order_by("year").values_list("year", flat=True)
+    )
+
+
+def field_history(household: Household, limit: int = 200) -> list[dict]:
+    """Changes of every field of the household and its members, newest first.
+
+    Each entry: when, who, what (household or member name), field label, old and new value.
+    """
+    entries: list[dict] = []
+
+    def diff_records(records, label_of):
+        records = list(records)
+        for newer, older in zip(records, records[1:] + [None]):
+            who = newer.history_user.username if newer.history_user_id else (newer.history_change_reason or "")
+            if older is None:
+                entries.append({"at": newer.history_date, "who": who, "what": label_of(newer),
+                                "field": "新建" if newer.history_type == "+" else newer.get_history_type_display(),
+                                "old": "", "new": ""})
+                continue
+            if newer.history_type == "-":
+                entries.append({"at": newer.history_date, "who": who, "what": label_of(newer),
+                                "field": "移除", "old": "", "new": ""})
+                continue
+            delta = newer.diff_against(older)
+            for change in delta.changes:
+                if change.field in ("version", "import_batch"):
+                    continue
+                field = newer.instance_type._meta.get_field(change.field)
+                entries.append({"at": newer.history_date, "who": who, "what": label_of(newer),
+                                "field": str(field.verbose_name), "old": change.old, "new": change.new})
+
+    diff_records(
+        household.history.select_related("history_user").order_by("-history_date", "-history_id")[:limit],
+        lambda r: f"户 {r.household_id}",
+    )
+    member_history = Member.history.filter(household_key=household.household_id, year=household.year)
+    by_member: dict[int, list] = {}
+    for record in member_history.select_related("history_user").order_by("-history_date", "-history_id")[:limit]:
+        by_member.setdefault(record.id, []).append(record)
+    for records in by_member.values():
+        diff_records(records, lambda r: r.name)
+    entries.sort(key=lambda e: e["at"], reverse=True)
+    return entries[:limit]
+
+
+def region_children(user, code: str) -> QuerySet:
+    """Subregions of ``code`` one level down, within scope."""
+    scoping.require_region(user, code)
+    code12 = (code + "0" * 12)[:12]
+    return scoping.restrict(Region.objects.filter(parent_id=code12), user).order_by("code")
