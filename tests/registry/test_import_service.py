@@ -132,7 +132,7 @@ def test_failure_inside_the_import_leaves_the_database_as_before(registry_db, mo
     def crash(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(bulk, "record_history", crash)
+    monkeypatch.setattr(bulk, "record_batch_history", crash)
     with pytest.raises(KeyboardInterrupt):
         load(*frames([household("H1", wage_income=1.0), household("H2")], [member("H1", 1), member("H2", 2)]))
     assert Household.objects.count() == 1 and Member.objects.count() == 1

@@ -264,6 +264,9 @@ def _probe_numbers(reader, raw: RawSheet, tables: tuple[str, ...]) -> None:
                 kinds[h] = "boolean"
     if not kinds or raw.frame.height == 0:
         return
+    kinds = {h: k for h, k in kinds.items() if _probe_needed(raw.frame[h], k)}
+    if not kinds:
+        return
     by_abs = {raw.columns_abs[h]: h for h in kinds}
     order = sorted(by_abs)
     try:
@@ -289,6 +292,20 @@ def _probe_numbers(reader, raw: RawSheet, tables: tuple[str, ...]) -> None:
             raw.numeric_id_rows = frame.filter(p.is_not_null() & pl.col(h).is_not_null())["_row"]
     if updates:
         raw.frame = frame.with_columns(updates).select(raw.frame.columns)
+
+
+def _probe_needed(column: pl.Series, kind: str) -> bool:
+    """Whether the second load could change anything for this column.
+
+    A number column needs it only where calamine's text shows a rounded rendering (9+
+    decimals or an exponent); most files have none and skip the second load of their money
+    columns. The ID column is always probed: a number cell renders as plain digits, and one
+    time in eleven those digits even pass the checksum, so only the cell type tells.
+    """
+    if kind != "float":
+        return True
+    text = column.cast(pl.String).str.strip_chars()
+    return bool(text.str.contains(r"\.\d{8,}|[eE][+-]?\d").any())
 
 
 def _sheet_error(path: Path, found: list[str]) -> ExchangeFormatError:

@@ -159,11 +159,12 @@ def insert_frame(table: str, frame: pl.DataFrame) -> int:
             with cursor.cursor.copy(f"COPY {_q(table)} ({col_sql}) FROM STDIN WITH (FORMAT csv, NULL '\\N')") as copy:
                 copy.write(buffer.getvalue())
         return frame.height
-    placeholders = ", ".join(["%s"] * len(cols))
+    placeholders = ", ".join(["?"] * len(cols))
     sql = f"INSERT INTO {_q(table)} ({', '.join(_q(c) for c in cols)}) VALUES ({placeholders})"
-    with connection.cursor() as cursor:
-        for start in range(0, frame.height, BATCH_ROWS):
-            cursor.executemany(sql, frame.slice(start, BATCH_ROWS).rows())
+    connection.ensure_connection()
+    raw = connection.connection  # the sqlite3 connection, inside Django's transaction
+    for start in range(0, frame.height, BATCH_ROWS):
+        raw.executemany(sql, frame.slice(start, BATCH_ROWS).iter_rows())
     return frame.height
 
 
@@ -198,44 +199,56 @@ def with_id_table(ids: pl.Series, fn, *, sql_type: str = "BIGINT"):
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-def record_history(model, ids: pl.Series, history_type: str, *, user_id: int | None, reason: str) -> int:
-    """Write django-simple-history rows for ``ids`` in one INSERT … SELECT (no per-row save)."""
-    if ids.len() == 0:
-        return 0
+def _history_insert(model, history_type: str, *, user_id: int | None, reason: str) -> tuple[str, list]:
+    """The INSERT … SELECT head that copies rows of ``model`` into its history table."""
     historical = model.history.model
-    main_table = model._meta.db_table
     target_cols, source_exprs, params = [], [], []
     now = datetime.now(timezone.utc)
+    fixed = {"history_date": now, "history_type": history_type, "history_change_reason": reason,
+             "history_user_id": user_id}
     for field in historical._meta.concrete_fields:
         column = field.column
         if column == "history_id":
             continue
         target_cols.append(column)
-        if column == "history_date":
+        if column in fixed:
             source_exprs.append("%s")
-            params.append(now)
-        elif column == "history_type":
-            source_exprs.append("%s")
-            params.append(history_type)
-        elif column == "history_change_reason":
-            source_exprs.append("%s")
-            params.append(reason)
-        elif column == "history_user_id":
-            source_exprs.append("%s")
-            params.append(user_id)
+            params.append(fixed[column])
         else:
             source_exprs.append(f"t.{_q(column)}")
+    sql = (
+        f"INSERT INTO {_q(historical._meta.db_table)} ({', '.join(_q(c) for c in target_cols)}) "
+        f"SELECT {', '.join(source_exprs)} FROM {_q(model._meta.db_table)} t"
+    )
+    return sql, params
+
+
+def record_history(model, ids: pl.Series, history_type: str, *, user_id: int | None, reason: str) -> int:
+    """Write django-simple-history rows for ``ids`` in one INSERT … SELECT (no per-row save)."""
+    if ids.len() == 0:
+        return 0
+    head, params = _history_insert(model, history_type, user_id=user_id, reason=reason)
 
     def run(id_table: str) -> int:
-        sql = (
-            f"INSERT INTO {_q(historical._meta.db_table)} ({', '.join(_q(c) for c in target_cols)}) "
-            f"SELECT {', '.join(source_exprs)} FROM {_q(main_table)} t JOIN {id_table} i ON i.id = t.id"
-        )
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(f"{head} JOIN {id_table} i ON i.id = t.id", params)
             return cursor.rowcount
 
     return with_id_table(ids, run)
+
+
+def record_batch_history(model, batch_id: int, *, user_id: int | None, reason: str) -> int:
+    """History rows for everything an import batch inserted (version 1: '+') or updated ('~').
+
+    The rows are found by their batch number, so no list of ids crosses over from Python.
+    """
+    written = 0
+    for history_type, condition in (("+", "= 1"), ("~", "> 1")):
+        head, params = _history_insert(model, history_type, user_id=user_id, reason=reason)
+        with connection.cursor() as cursor:
+            cursor.execute(f"{head} WHERE t.import_batch_id = %s AND t.version {condition}", [*params, batch_id])
+            written += cursor.rowcount
+    return written
 
 
 def delete_ids(model, ids: pl.Series) -> int:

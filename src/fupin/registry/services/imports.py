@@ -55,7 +55,8 @@ class ImportReport:
         return asdict(self)
 
 
-def conflicts_with_database(households: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:
+def conflicts_with_database(households: pl.DataFrame, members: pl.DataFrame,
+                            stored: pl.DataFrame | None = None) -> pl.DataFrame:
     """Members of the file already registered in another household of the same year.
 
     Returns (household_id, year, id_number, other_household_id) rows; the file's household is
@@ -64,8 +65,9 @@ def conflicts_with_database(households: pl.DataFrame, members: pl.DataFrame) -> 
     if members.height == 0:
         return pl.DataFrame(schema={"household_id": pl.String, "year": pl.Int32,
                                     "id_number": pl.String, "other_household_id": pl.String})
-    years = members["year"].unique().drop_nulls().to_list()
-    stored = bulk.read_members(years).select("id_number", "year", other_household_id="household_id")
+    if stored is None:
+        stored = bulk.read_members(members["year"].unique().drop_nulls().to_list())
+    stored = stored.select("id_number", "year", other_household_id="household_id")
     importing = households.select("household_id", "year")
     clash = members.select("household_id", "year", "id_number").join(stored, on=["id_number", "year"])
     clash = clash.filter(pl.col("household_id") != pl.col("other_household_id"))
@@ -207,16 +209,8 @@ def import_frames(households: pl.DataFrame, members: pl.DataFrame, regions: pl.D
         report.members_removed = removed.height
 
         step("history", 3, 4)
-        if new_h.height or changed_h.height:
-            created = pks.join(new_h.select("household_id", "year"), on=["household_id", "year"], how="semi")
-            bulk.record_history(Household, created["id"], "+", user_id=user_id, reason=reason)
-            bulk.record_history(Household, changed_h["id"], "~", user_id=user_id, reason=reason)
-        if new_m.height or changed_m.height:
-            stored_after = bulk.read_members(years, with_pk=True)
-            created_m = stored_after.join(new_m.select("id_number", "year"), on=["id_number", "year"], how="semi")["id"]
-            bulk.record_history(Member, created_m, "+", user_id=user_id, reason=reason)
-            if changed_m.height:
-                bulk.record_history(Member, changed_m["id"], "~", user_id=user_id, reason=reason)
+        bulk.record_batch_history(Household, batch.pk, user_id=user_id, reason=reason)
+        bulk.record_batch_history(Member, batch.pk, user_id=user_id, reason=reason)
 
         for name in ("households_new", "households_changed", "households_unchanged", "households_rejected",
                      "members_new", "members_changed", "members_removed", "members_unchanged",
