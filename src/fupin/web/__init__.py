@@ -1,0 +1,1 @@
+"""The cadres' workbench: server-rendered pages (HTMX, vendored ECharts), scoped per user."""

@@ -1,0 +1,21 @@
+// Draws each [data-chart] element from the options the server put in #chart-options.
+// A click on a bar of the ranking chart opens that subregion's dashboard (drill-down).
+(function () {
+  function draw() {
+    var source = document.getElementById("chart-options");
+    if (!source || !window.echarts) return;
+    var options = JSON.parse(source.textContent);
+    document.querySelectorAll("[data-chart]").forEach(function (el) {
+      var opt = options[el.dataset.chart];
+      if (!opt) return;
+      var drill = opt.drill; delete opt.drill;
+      var chart = echarts.init(el, null, { renderer: "svg" });
+      chart.setOption(opt);
+      if (drill) {
+        chart.on("click", function (p) { if (drill[p.dataIndex]) window.location.href = drill[p.dataIndex]; });
+      }
+      window.addEventListener("resize", function () { chart.resize(); });
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", draw); else draw();
+})();

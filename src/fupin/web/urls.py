@@ -1,0 +1,24 @@
+from django.urls import include, path, re_path
+
+from fupin.web.views import auth, households, worklists
+
+app_name = "web"
+
+CODE = r"(?P<code>\d{2,12})"
+
+urlpatterns = [
+    path("", auth.home, name="home"),
+    path("accounts/login/", auth.ThrottledLoginView.as_view(), name="login"),
+    path("accounts/logout/", auth.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("households/", households.household_list, name="households"),
+    path("households/<str:household_id>/", households.household_detail, name="household"),
+    path("households/<str:household_id>/<int:year>/edit/", households.household_edit, name="household_edit"),
+    path("households/<str:household_id>/<int:year>/members/<int:member_pk>/edit/", households.member_edit,
+         name="member_edit"),
+    path("households/<str:household_id>/<int:year>/assess/", households.household_assess, name="household_assess"),
+    path("households/<str:household_id>/<int:year>/reveal/", households.reveal, name="household_reveal"),
+    re_path(rf"^worklists/{CODE}/$", worklists.worklist, name="worklist"),
+    re_path(rf"^worklists/{CODE}/export/$", worklists.worklist_export, name="worklist_export"),
+    re_path(rf"^dashboard/{CODE}/$", worklists.dashboard, name="dashboard"),
+]

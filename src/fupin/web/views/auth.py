@@ -1,0 +1,56 @@
+"""Login with throttling, logout, and the home page that sends users to their own region."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from fupin import divisions
+from fupin.accounts import scoping
+from fupin.accounts.services import clear_failed_logins, login_locked, record_failed_login
+from fupin.web import selectors
+
+
+def client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "")[:45]
+
+
+class ThrottledLoginView(auth_views.LoginView):
+    """Django's login, refused for a while after repeated failures for one username."""
+
+    template_name = "fupin/web/login.html"
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        username = (request.POST.get("username") or "").strip()[:150]
+        if username and login_locked(username):
+            locked = _("Too many failed attempts for this user. Try again in 15 minutes.")
+            form = self.get_form_class()(request)
+            return self.render_to_response(self.get_context_data(form=form, locked=locked), status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        username = (self.request.POST.get("username") or "").strip()
+        if username:
+            record_failed_login(username, client_ip(self.request))
+        return super().form_invalid(form)
+
+    def form_valid(self, form):
+        clear_failed_logins(form.get_user().username)
+        return super().form_valid(form)
+
+
+class LogoutView(auth_views.LogoutView):
+    next_page = "web:login"
+
+
+@login_required
+def home(request):
+    prefix = scoping.scope_of(request.user)
+    if prefix:
+        return redirect("web:dashboard", code=divisions.pad12(prefix))
+    # A national scope: the provinces with figures are the starting points.
+    year, stats = selectors.national_overview(request.user)
+    return render(request, "fupin/web/national.html", {"year": year, "stats": stats})

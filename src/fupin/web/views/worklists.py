@@ -1,0 +1,182 @@
+"""Work lists of a village or town and their Excel export; dashboards of any region in scope."""
+
+from __future__ import annotations
+
+import tempfile
+
+import xlsxwriter
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
+
+from fupin import divisions
+from fupin.engine import idnumber
+from fupin.engine import rules as R
+from fupin.registry import selectors as registry_selectors
+from fupin.web import selectors
+
+PAGE_SIZE = 25
+LIST_TITLES = {
+    "unmet": N_("Not meeting the standard"),
+    "unknown": N_("To verify at a visit"),
+    "leads": N_("Monitoring leads"),
+    "elimination": N_("Ready for risk elimination"),
+    "quality": N_("Data to fix"),
+}
+
+
+def _year(request, user) -> int | None:
+    try:
+        return int(request.GET.get("year"))
+    except (TypeError, ValueError):
+        return registry_selectors.latest_year(user)
+
+
+def _kind(request) -> str:
+    kind = request.GET.get("list") or "unmet"
+    if kind not in selectors.WORK_LISTS:
+        raise Http404
+    return kind
+
+
+@login_required
+def worklist(request, code: str):
+    user = request.user
+    prefix = selectors.region_prefix(user, code)
+    year = _year(request, user)
+    kind = _kind(request)
+    wl = selectors.work_list(user, prefix, year, kind, request.GET.get("key") or "")
+    page = Paginator(wl.rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    ids = sorted({r.household_id for r in rows})
+    context = {
+        "code": divisions.pad12(code), "region": selectors.region_of(user, code),
+        "crumbs": selectors.breadcrumbs(user, code), "year": year, "kind": kind, "wl": wl, "page": page,
+        "rows": rows, "heads": selectors.heads_of(user, year, ids) if year else {},
+        "names": selectors.village_names(user, [r.region_code for r in rows]),
+        "lists": [(k, _(t)) for k, t in LIST_TITLES.items()], "title": _(LIST_TITLES[kind]),
+        "years": registry_selectors.years(user),
+    }
+    template = "fupin/web/partials/worklist_rows.html" if request.htmx else "fupin/web/worklist.html"
+    return render(request, template, context)
+
+
+def _export_rows(user, wl, year, kind):
+    """Rows of the whole list for Excel, heads fetched per chunk (bounded memory)."""
+    chunk: list = []
+
+    def flush():
+        heads = selectors.heads_of(user, year, [r.household_id for r in chunk])
+        for r in chunk:
+            head = heads.get(r.household_id)
+            base = [r.household_id, r.region_code, head.name if head else "",
+                    idnumber.mask(head.id_number) if head else ""]
+            if kind == "quality" and hasattr(r, "code"):
+                yield base + [r.code, r.severity, r.member_name, r.message_zh]
+            else:
+                yield base + [
+                    R.VALUE_LABELS["meets_standard"].get(r.meets_standard, r.meets_standard),
+                    "、".join(R.label("indicator", k) for k in r.unmet.split(";") if k),
+                    "、".join(R.label("indicator", k) for k in r.unknown.split(";") if k),
+                    R.label("category", r.monitoring_category) if r.monitoring_category in R.CATEGORIES else "",
+                    "、".join(R.label("risk", k) for k in r.risk_factors.split(";") if k),
+                    R.VALUE_LABELS["elimination"].get(r.elimination, r.elimination),
+                    r.per_capita_net_income, r.errors,
+                ]
+
+    for row in wl.rows.iterator(chunk_size=2000):
+        chunk.append(row)
+        if len(chunk) == 2000:
+            yield from flush()
+            chunk = []
+    if chunk:
+        yield from flush()
+
+
+@login_required
+def worklist_export(request, code: str):
+    user = request.user
+    prefix = selectors.region_prefix(user, code)
+    year = _year(request, user)
+    kind = _kind(request)
+    wl = selectors.work_list(user, prefix, year, kind, request.GET.get("key") or "")
+    is_findings = kind == "quality" and selectors.current_findings(user, prefix, year) is not None
+    header = ["户编号", "区划代码", "户主", "户主证件号码"]
+    header += ["问题代码", "严重程度", "成员", "说明"] if is_findings else [
+        "是否达标", "未达标指标", "不详指标", "监测类别", "风险因素", "风险消除", "人均纯收入", "数据错误"]
+    tmp = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=True)
+    workbook = xlsxwriter.Workbook(tmp.name, {"constant_memory": True})
+    sheet = workbook.add_worksheet("清单")
+    bold = workbook.add_format({"bold": True})
+    sheet.write_row(0, 0, header, bold)
+    for i, row in enumerate(_export_rows(user, wl, year, kind), start=1):
+        sheet.write_row(i, 0, row)
+    workbook.close()
+    tmp.seek(0)
+    filename = f"worklist-{kind}-{divisions.scope_prefix(code)}-{year}.xlsx"
+    return FileResponse(tmp, as_attachment=True, filename=filename,
+                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+# --- dashboards ---------------------------------------------------------------------------------
+
+STATUS_ORDER = ("未脱贫", "已脱贫", "返贫", "一般农户")
+LEAD_KEYS = ("unstable", "marginal", "sudden")
+
+
+def _chart_options(stat, children, trend, drill_codes) -> dict:
+    indicators = R.labels("indicator")
+    categories = {k: R.label("category", k) for k in ("unstable", "marginal", "sudden", "unknown")}
+    by_status = stat.households_by_status if stat else {}
+    unmet = stat.unmet if stat else {}
+    leads = stat.leads if stat else {}
+
+    def bar(labels, values, **extra):
+        return {"grid": {"left": 8, "right": 8, "top": 24, "bottom": 8, "containLabel": True},
+                "tooltip": {}, "xAxis": {"type": "category", "data": labels, "axisLabel": {"interval": 0, "rotate": 30}},
+                "yAxis": {"type": "value"}, "series": [{"type": "bar", "data": values, **extra}]}
+
+    return {
+        "status": {"tooltip": {}, "series": [{"type": "pie", "radius": ["35%", "65%"],
+                                               "data": [{"name": s, "value": by_status.get(s, 0)} for s in STATUS_ORDER]}]},
+        "unmet": bar(list(indicators.values()), [unmet.get(k, 0) for k in indicators]),
+        "leads": bar(list(categories.values()), [leads.get(k, 0) for k in categories]),
+        "trend": {"grid": {"left": 8, "right": 8, "top": 32, "bottom": 8, "containLabel": True},
+                  "tooltip": {"trigger": "axis"}, "legend": {},
+                  "xAxis": {"type": "category", "data": [str(s.year) for s in trend]},
+                  "yAxis": {"type": "value"},
+                  "series": [{"name": "未脱贫人数", "type": "line", "data": [s.remaining_poor_people for s in trend]},
+                             {"name": "建档立卡户数", "type": "line", "data": [s.registered_households for s in trend]}]},
+        "ranking": {**bar([c.name for c in children], [c.remaining_poor_people for c in children]),
+                    "drill": drill_codes},
+    }
+
+
+@login_required
+def dashboard(request, code: str):
+    user = request.user
+    selectors.region_prefix(user, code)
+    try:
+        year = int(request.GET["year"])
+    except (KeyError, ValueError):
+        year = None
+    year, stat, children, trend = selectors.dashboard(user, code, year)
+    drill = [reverse("web:dashboard", args=[c.code]) + (f"?year={year}" if year else "") for c in children]
+    level = divisions.level_of(divisions.pad12(code))
+    context = {
+        "code": divisions.pad12(code), "prefix": divisions.scope_prefix(code), "level": level,
+        "region": selectors.region_of(user, code), "crumbs": selectors.breadcrumbs(user, code),
+        "year": year, "stat": stat, "children": [(c, url, sum((c.leads or {}).get(k, 0) for k in LEAD_KEYS)) for c, url in zip(children, drill)], "trend": trend,
+        "status_rows": [(s, (stat.households_by_status or {}).get(s, 0), (stat.people_by_status or {}).get(s, 0))
+                        for s in STATUS_ORDER] if stat else [],
+        "unmet_rows": [(k, lab, (stat.unmet or {}).get(k, 0)) for k, lab in R.labels("indicator").items()] if stat else [],
+        "lead_rows": [(k, R.label("category", k), (stat.leads or {}).get(k, 0))
+                      for k in ("unstable", "marginal", "sudden", "unknown")] if stat else [],
+        "charts": _chart_options(stat, children, trend, drill),
+        "show_worklists": level in ("town", "village", "county"),
+    }
+    return render(request, "fupin/web/dashboard.html", context)

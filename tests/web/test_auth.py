@@ -1,0 +1,106 @@
+"""Login throttling, session expiry, CSRF, admin for administrators only, language switch."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from fupin.accounts.models import FailedLogin
+from fupin.accounts.services import MAX_FAILED_LOGINS
+
+from .conftest import PASSWORD, VILLAGE_A
+
+pytestmark = pytest.mark.django_db
+
+
+def post_login(client, username, password):
+    return client.post("/accounts/login/", {"username": username, "password": password})
+
+
+def test_login_page_renders_in_chinese_by_default(client):
+    response = client.get("/accounts/login/")
+    assert response.status_code == 200
+    assert "登录" in response.content.decode()
+
+
+def test_successful_login_sends_a_village_cadre_to_their_village_dashboard(client, cadre):
+    response = post_login(client, "cadre_a", PASSWORD)
+    assert response.status_code == 302
+    home = client.get(response["Location"])
+    assert home.status_code == 302 and home["Location"] == f"/dashboard/{VILLAGE_A}/"
+
+
+def test_failed_login_is_recorded_with_the_username(client, cadre):
+    response = post_login(client, "cadre_a", "wrong-password-1")
+    assert response.status_code == 200
+    assert FailedLogin.objects.filter(username="cadre_a").count() == 1
+
+
+def test_login_is_locked_after_repeated_failures_even_with_the_right_password(client, cadre):
+    for _ in range(MAX_FAILED_LOGINS):
+        post_login(client, "cadre_a", "wrong-password-1")
+    response = post_login(client, "cadre_a", PASSWORD)
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_successful_login_clears_earlier_failures(client, cadre):
+    post_login(client, "cadre_a", "wrong-password-1")
+    post_login(client, "cadre_a", PASSWORD)
+    assert not FailedLogin.objects.filter(username="cadre_a").exists()
+
+
+def test_session_expires_after_the_configured_working_day(client, cadre):
+    post_login(client, "cadre_a", PASSWORD)
+    assert 0 < client.session.get_expiry_age() <= settings.SESSION_COOKIE_AGE <= 12 * 3600
+
+
+def test_login_without_csrf_token_is_refused(cadre):
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post("/accounts/login/", {"username": "cadre_a", "password": PASSWORD})
+    assert response.status_code == 403
+
+
+def test_logout_ends_the_session(client, cadre):
+    client.force_login(cadre)
+    response = client.post("/accounts/logout/")
+    assert response.status_code == 302
+    assert client.get("/households/").status_code == 302  # back to the login page
+
+
+def test_pages_need_a_login(client):
+    for url in ("/", "/households/", f"/dashboard/{VILLAGE_A}/", f"/worklists/{VILLAGE_A}/", "/households/H1/"):
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/"), url
+
+
+def test_admin_site_is_for_administrators_only(client, cadre):
+    client.force_login(cadre)
+    response = client.get("/admin/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_admin_role_reaches_the_admin_site(client, db):
+    from fupin.accounts.services import create_user
+
+    admin = create_user("boss", "admin", "", PASSWORD)
+    client.force_login(admin)
+    assert client.get("/admin/").status_code == 200
+
+
+def test_language_switch_to_english(client, cadre):
+    client.force_login(cadre)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/households/"})
+    assert "Households" in client.get("/households/").content.decode()
+
+
+def test_interface_is_chinese_by_default(client, cadre):
+    client.force_login(cadre)
+    html = client.get("/households/").content.decode()
+    assert "户档" in html and "姓名、证件号码、户编号或电话" in html
+
+
+def test_home_sends_a_county_officer_to_the_county_dashboard(client, county_user):
+    client.force_login(county_user)
+    assert client.get("/")["Location"] == "/dashboard/500101000000/"
