@@ -109,38 +109,14 @@ def export_command(args) -> int:
     from fupin.site.bootstrap import setup
 
     setup(args.db)
-    from fupin.io import write_registry
-    from fupin.registry import bulk
-    from fupin.registry.models import Household
+    from fupin.registry.services.exports import ExportRefused, export_registry
 
-    region = args.region or ""
-    if not Household.objects.filter(year=args.year, region_code__startswith=region).exists():
-        raise UserError(f"库中没有 {args.year} 年度{('、区划 ' + region) if region else ''}的数据 "
-                        f"(no households for year {args.year}{' in ' + region if region else ''})")
-    households = bulk.iter_frames(bulk.read_households, years=[args.year], region=region)
-    members = bulk.iter_frames(bulk.read_members, years=[args.year], region=region)
-    regions = _export_regions(region)
-    write_registry(args.out, households, members, regions)
-    print(f"已导出 (exported) {args.year} 年度 → {args.out}")
+    try:
+        households = export_registry(args.out, year=args.year, region=args.region or "")
+    except ExportRefused as exc:
+        raise UserError(str(exc)) from None
+    print(f"已导出 (exported) {args.year} 年度 {households} 户 → {args.out}")
     return 0
-
-
-def _export_regions(region: str):
-    import polars as pl
-
-    from fupin.registry import bulk
-
-    frame = bulk.read_regions(region or None)
-    attrs = ["registered_rural_population", "zone", "poverty_county", "county_exit_year"]
-    frame = frame.filter(
-        (pl.col("level") == "village")
-        | pl.any_horizontal([pl.col(a).is_not_null() for a in attrs if a != "zone"])
-    )
-    if region:
-        frame = frame.filter(pl.col("region_code").str.starts_with(region))
-    return frame.select(
-        pl.col("region_code"), "name", *attrs
-    )
 
 
 @command("generate", help="生成模拟登记数据 (write a synthetic registry in the exchange format)")

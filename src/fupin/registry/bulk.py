@@ -127,23 +127,6 @@ def read_year(db_url: str | None, year: int, region: str | None = None):
     return households, members, regions
 
 
-def iter_frames(reader, *, years, region: str | None, batch_households: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
-    """Constant-memory export: yields one region's frame at a time (county by county)."""
-    counties = (
-        Household.objects.filter(year__in=years)
-        .filter(region_code__startswith=region or "")
-        .values_list("region_code", flat=True)
-        .distinct()
-    )
-    seen: set[str] = set()
-    for code in counties.iterator():
-        county = code[:6]
-        if county in seen:
-            continue
-        seen.add(county)
-        yield reader(years, county)
-
-
 # --- writing -----------------------------------------------------------------------------
 
 def insert_frame(table: str, frame: pl.DataFrame) -> int:

@@ -1,0 +1,1 @@
+"""Background jobs started from the web: import, assessment, export (huey worker)."""

@@ -1,0 +1,74 @@
+"""Reads of jobs, through the scoping layer: a user sees the jobs of their region only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+
+from fupin.accounts import scoping
+from fupin.jobs.models import Job
+
+RECENT = 50
+FILES = ("output", "rejects")
+RESULT_LABELS = {
+    "households_new": _("Households added"), "members_new": _("Members added"),
+    "households_changed": _("Households updated"), "members_changed": _("Members updated"),
+    "households_unchanged": _("Households unchanged"), "members_removed": _("Members removed"),
+    "households_rejected": _("Households rejected"), "rows_rejected": _("Rows rejected"),
+    "villages_registered": _("Villages registered"), "warnings": _("Warnings"),
+    "households": _("Households"), "run_id": _("Assessment run"), "policy": _("Policy"),
+    "year": _("Year"), "region": _("Region"),
+}
+
+
+def recent_jobs(user, limit: int = RECENT) -> QuerySet:
+    return scoping.restrict(Job.objects.all(), user).select_related("user").order_by("-created_at", "-pk")[:limit]
+
+
+def get_job(user, pk: int) -> Job:
+    return scoping.get_scoped(Job.objects.select_related("user"), user, pk=pk)
+
+
+def job_state(job: Job) -> dict:
+    """Status, percent and stage of a job; a running job's live progress from the queue."""
+    from fupin.jobs.services import STAGE_LABELS
+
+    percent, stage = job.progress, job.stage
+    if job.status == Job.Status.RUNNING:
+        from fupin.jobs.queue import peek_progress
+
+        live = peek_progress(job.pk)
+        if live:
+            percent, stage = live
+    if job.status == Job.Status.DONE:
+        percent = 100
+    return {
+        "id": job.pk, "kind": job.kind, "status": job.status, "finished": job.finished,
+        "progress": int(percent), "stage": stage, "stage_label": STAGE_LABELS.get(stage, stage),
+        "message": job.message, "result": job.result if job.finished else {},
+        "files": available_files(job),
+    }
+
+
+def result_rows(job: Job) -> list[tuple[str, object]]:
+    """(label, value) pairs of a finished job's result, for the job page."""
+    return [(RESULT_LABELS[k], v) for k, v in (job.result or {}).items() if k in RESULT_LABELS and v not in ("", None)]
+
+
+def available_files(job: Job) -> list[str]:
+    if job.status != Job.Status.DONE:
+        return []
+    return [which for which in FILES if getattr(job, f"{which}_path") and Path(getattr(job, f"{which}_path")).exists()]
+
+
+def job_file(user, pk: int, which: str) -> tuple[Path, str]:
+    """(path, download name) of a finished job's output or rejects file, in scope, else 404."""
+    job = get_job(user, pk)
+    if which not in FILES or which not in available_files(job):
+        raise Http404("no such file")
+    path = Path(getattr(job, f"{which}_path"))
+    name = f"{job.kind}-{job.pk}-{'rejects' if which == 'rejects' else 'output'}{path.suffix}"
+    return path, name

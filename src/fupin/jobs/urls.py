@@ -1,0 +1,15 @@
+from django.urls import path
+
+from fupin.jobs import views
+
+app_name = "jobs"
+
+urlpatterns = [
+    path("", views.job_list, name="list"),
+    path("import/", views.start_import, name="import"),
+    path("assess/", views.start_assessment, name="assess"),
+    path("export/", views.start_export, name="export"),
+    path("<int:pk>/", views.job_detail, name="detail"),
+    path("<int:pk>/progress/", views.job_progress, name="progress"),
+    path("<int:pk>/download/<str:which>/", views.download, name="download"),
+]

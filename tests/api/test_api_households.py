@@ -1,0 +1,158 @@
+"""API reads: households list and file, region figures — scoped, masked, bounded in queries."""
+
+from __future__ import annotations
+
+import pytest
+
+from fupin.registry.models import Household
+
+from api_helpers import OTHER_COUNTY, TOWN
+
+pytestmark = pytest.mark.django_db
+
+
+def test_list_counts_and_pages_only_the_households_of_the_users_county(client, county, registry):
+    _user, auth = county
+    body = client.get("/api/households?year=2020", **auth).json()
+    assert (body["total"], body["page"], body["page_size"]) == (60, 1, 25)
+    assert len(body["items"]) == 25
+    assert all(item["region_code"].startswith("500101") for item in body["items"])
+    last = client.get("/api/households?year=2020&page=3", **auth).json()
+    assert len(last["items"]) == 10
+
+
+def test_list_masks_id_numbers_and_phones(client, county, registry):
+    _user, auth = county
+    items = client.get("/api/households", **auth).json()["items"]
+    heads = [i["head_id_number"] for i in items if i["head_id_number"]]
+    assert heads and all("*" in h and len(h) == 18 for h in heads)
+    assert all(i["phone"] is None or "*" in i["phone"] for i in items)
+
+
+def test_village_cadre_lists_only_their_village(client, village, registry):
+    _user, auth = village
+    body = client.get("/api/households?year=2020", **auth).json()
+    expected = Household.objects.filter(region_code=TOWN + "201").count()
+    assert body["total"] == expected and {i["region_code"] for i in body["items"]} <= {TOWN + "201"}
+
+
+def test_list_filters_by_status_within_the_scope(client, county, registry):
+    _user, auth = county
+    body = client.get("/api/households?year=2020&status=已脱贫", **auth).json()
+    expected = Household.objects.filter(region_code__startswith="500101", poverty_status="已脱贫").count()
+    assert body["total"] == expected
+    assert client.get("/api/households?status=nonsense", **auth).status_code == 422
+
+
+def test_list_of_a_region_outside_the_scope_is_not_found(client, county, registry):
+    _user, auth = county
+    assert client.get(f"/api/households?region={OTHER_COUNTY}", **auth).status_code == 404
+
+
+def test_list_costs_a_bounded_number_of_queries(client, county, registry, django_assert_max_num_queries):
+    _user, auth = county
+    with django_assert_max_num_queries(8):
+        assert client.get("/api/households", **auth).status_code == 200
+
+
+def test_missing_or_wrong_token_is_refused_with_401(client, county, registry):
+    assert client.get("/api/households").status_code == 401
+    assert client.get("/api/households", HTTP_AUTHORIZATION="Bearer fp_wrong").status_code == 401
+
+
+def test_wrong_token_is_refused_even_with_a_logged_in_session(client, county, registry):
+    user, _auth = county
+    client.force_login(user)
+    assert client.get("/api/households", HTTP_AUTHORIZATION="Bearer fp_wrong").status_code == 401
+    assert client.get("/api/households").status_code == 200  # the session alone works
+
+
+def test_token_of_a_deactivated_user_is_refused(client, county, registry):
+    user, auth = county
+    user.is_active = False
+    user.save()
+    assert client.get("/api/households", **auth).status_code == 401
+
+
+def some_household(prefix: str) -> Household:
+    return Household.objects.filter(region_code__startswith=prefix).order_by("household_id").first()
+
+
+def test_household_file_shows_full_ids_to_a_county_officer_and_logs_the_view(client, county, registry):
+    from fupin.accounts.models import SensitiveView
+
+    user, auth = county
+    household = some_household(TOWN)
+    body = client.get(f"/api/households/{household.household_id}?year=2020", **auth).json()
+    assert body["sensitive_shown"] is True
+    assert body["members"] and all("*" not in m["id_number"] for m in body["members"])
+    assert body["years"] == [2020] and body["verdict"] is None
+    logged = SensitiveView.objects.get()
+    assert (logged.user, logged.household_id, logged.year) == (user, household.household_id, 2020)
+
+
+def test_household_file_masks_ids_for_an_analyst_and_logs_nothing(client, analyst, registry):
+    from fupin.accounts.models import SensitiveView
+
+    _user, auth = analyst
+    household = some_household(TOWN)
+    body = client.get(f"/api/households/{household.household_id}", **auth).json()
+    assert body["sensitive_shown"] is False
+    assert all("*" in m["id_number"] for m in body["members"])
+    assert not SensitiveView.objects.exists()
+
+
+def test_household_file_has_the_latest_verdict_and_its_explanation(client, county, assessed):
+    _user, auth = county
+    household = some_household(TOWN)
+    verdict = client.get(f"/api/households/{household.household_id}", **auth).json()["verdict"]
+    assert verdict["year"] == 2020 and verdict["meets_standard"]
+    assert household.household_id in verdict["explanation"]
+    english = client.get(f"/api/households/{household.household_id}", HTTP_ACCEPT_LANGUAGE="en", **auth).json()
+    assert english["verdict"]["explanation"].startswith("Household")
+
+
+def test_household_of_another_county_is_not_found(client, county, registry):
+    _user, auth = county
+    foreign = some_household(OTHER_COUNTY)
+    assert client.get(f"/api/households/{foreign.household_id}", **auth).status_code == 404
+
+
+def test_household_file_costs_a_bounded_number_of_queries(client, county, assessed, django_assert_max_num_queries):
+    _user, auth = county
+    household = some_household(TOWN)
+    with django_assert_max_num_queries(8):
+        assert client.get(f"/api/households/{household.household_id}", **auth).status_code == 200
+
+
+def test_region_summary_gives_the_figures_and_the_subregions(client, county, assessed):
+    _user, auth = county
+    body = client.get(f"/api/regions/{TOWN}/summary?year=2020", **auth).json()
+    assert body["code"] == TOWN + "000" and body["households"] == 60
+    assert body["subregions"] and sum(s["households"] for s in body["subregions"]) == 60
+    assert all(s["level"] == "village" for s in body["subregions"])
+    county_body = client.get("/api/regions/500101/summary", **auth).json()
+    assert county_body["households"] == 60 and county_body["year"] == 2020
+
+
+def test_region_summary_outside_the_scope_is_not_found(client, county, village, assessed):
+    _user, auth = county
+    assert client.get(f"/api/regions/{OTHER_COUNTY}/summary?year=2020", **auth).status_code == 404
+    _user, village_auth = village
+    # a region above the village cadre's own scope would leak the other villages' figures
+    assert client.get(f"/api/regions/{TOWN}/summary?year=2020", **village_auth).status_code == 404
+
+
+def test_region_summary_costs_a_bounded_number_of_queries(client, county, assessed, django_assert_max_num_queries):
+    _user, auth = county
+    with django_assert_max_num_queries(6):
+        assert client.get(f"/api/regions/{TOWN}/summary?year=2020", **auth).status_code == 200
+
+
+def test_schema_is_served_with_the_docs_page_and_no_cdn(client):
+    schema = client.get("/api/openapi.json").json()
+    assert {"/api/households", "/api/households/{household_id}", "/api/regions/{code}/summary",
+            "/api/jobs/import", "/api/jobs/assess", "/api/jobs/export", "/api/jobs/{job_id}",
+            "/api/jobs/{job_id}/download"} <= set(schema["paths"])
+    docs = client.get("/api/docs").content.decode()
+    assert "swagger" in docs.lower() and "cdn" not in docs.lower() and "https://" not in docs
