@@ -320,9 +320,12 @@ def _typed(raw: pl.DataFrame, layout: Layout, mapping: dict[str, str], year: int
     exprs: list[pl.Expr] = [pl.col("_sheet").cast(pl.String), pl.col("_row").cast(pl.Int64)]
     for name, header in mapping.items():
         exprs.append(pl.col(header).alias(f"raw_{name}"))
-    frame = raw.select(exprs)
-    ids = idnumber.parse(frame["raw_id_number"].cast(pl.String), as_of=None)
-    frame = frame.with_columns(id_number=ids["id_number"], id_status=ids["id_status"])
+    frame = raw.select(exprs).with_columns(pl.col("raw_id_number").cast(pl.String))
+    # A claims extract repeats each person many times: validate each distinct ID once.
+    distinct = frame["raw_id_number"].unique()
+    checked = pl.DataFrame({"raw_id_number": distinct}).hstack(
+        idnumber.parse(distinct, as_of=None).select("id_number", "id_status"))
+    frame = frame.join(checked, on="raw_id_number", how="left", nulls_equal=True)
     parsed: list[pl.Expr] = [_text(pl.col("raw_name")).alias("name")]
     for name, col in cols.items():
         if name not in mapping or col.kind in ("id_number",) or name == "name":
@@ -413,13 +416,18 @@ def _typed(raw: pl.DataFrame, layout: Layout, mapping: dict[str, str], year: int
 
 def _duplicates(valid: pl.DataFrame, measure_names: list[str]) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
     """Drop repeated (ID, period) rows: identical copies after the first, conflicting ones all."""
+    repeated = valid.select(pl.struct("id_number", "period").is_duplicated()).to_series()
+    if not repeated.any():
+        return valid, []
+    # Only the rows whose key repeats need the closer look (a small share of a real extract).
+    unique_rows, valid = valid.filter(~repeated), valid.filter(repeated)
     values = [pl.col(n) for n in ["name", *measure_names] if n in valid.columns]
     keyed = valid.with_columns(_fingerprint=pl.struct(values).hash())
     groups = keyed.group_by("id_number", "period").agg(
         _n=pl.len(), _distinct=pl.col("_fingerprint").n_unique(), _first=pl.col("_row").min(),
     ).filter(pl.col("_n") > 1)
     if groups.height == 0:
-        return valid, []
+        return pl.concat([unique_rows, valid], how="vertical"), []
     keyed = keyed.join(groups, on=["id_number", "period"], how="left")
     conflict = pl.col("_distinct").fill_null(1) > 1
     repeat = (pl.col("_distinct").fill_null(1) == 1) & pl.col("_first").is_not_null() & (pl.col("_row") != pl.col("_first"))
@@ -432,7 +440,7 @@ def _duplicates(valid: pl.DataFrame, measure_names: list[str]) -> tuple[pl.DataF
                pl.format("same as row {}; counted once", pl.col("_first"))),
     ]
     kept = keyed.filter(~conflict & ~repeat).drop("_fingerprint", "_n", "_distinct", "_first")
-    return kept, issues
+    return pl.concat([unique_rows, kept], how="vertical"), issues
 
 
 # --- matching --------------------------------------------------------------------------------
@@ -442,8 +450,14 @@ def _mask(expr: pl.Expr) -> pl.Expr:
 
 
 def _policy_columns(policy: PolicySet, year: int, households: pl.DataFrame, params: tuple[str, ...]) -> pl.DataFrame:
-    if not params or households.height == 0:
+    if not params:
         return households
+    if households.height == 0:
+        return households.with_columns(
+            pl.lit(None, dtype=pl.String).alias("policy"),
+            *[pl.lit(None, dtype=pl.Float64).alias(p) for p in params],
+            *[pl.lit(None, dtype=pl.String).alias(f"source_{p}") for p in params],
+        )
     table = policy.frame(year, households["region_code"].unique().to_list(), needed=params, parameters=params)
     return households.with_columns(policy.policy_key_expr(pl.col("region_code"))).join(
         table.select("policy_key", "policy", *params, *[f"source_{p}" for p in params]), on="policy_key", how="left"
@@ -514,6 +528,12 @@ def match_department(raw: pl.DataFrame, *, kind: str, year: int, members: pl.Dat
         raise DepartmentFileError(f"未知的部门类型 {kind}，可选：{'、'.join(KINDS)}",
                                   f"unknown department kind {kind}; use one of {', '.join(KINDS)}")
     layout = LAYOUTS[kind]
+    for parameter in layout.parameters:
+        # A threshold that no policy file gives for the year is an error before any row is read.
+        if all(policy.lookup(parameter, year, f.region or None) is None for f in policy.files):
+            from fupin.engine.policy import PolicyMissing
+
+            raise PolicyMissing(parameter, year, None)
     mapping, unknown = _map_headers(raw, layout, source or "上传文件")
     frame, issues = _typed(raw, layout, mapping, year)
     measure_names = [c.name for c in layout.measures if c.name in mapping]

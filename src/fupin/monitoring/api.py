@@ -1,0 +1,117 @@
+"""JSON API of the monitoring workflow (a django-ninja Router; mounted by fupin.api).
+
+Mount with ``api.add_router("/monitoring/", "fupin.monitoring.api.router")``; authentication
+is the API's own (bearer token or session), which sets ``request.user``. Scoping, roles and
+refusals are the services': out-of-region leads are 404, refused steps 409 with the message.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from fupin.engine import idnumber
+from fupin.monitoring import deadlines, selectors, workflow
+
+class LeadOut(Schema):
+    id: int
+    channel: str
+    kind: str
+    purpose: str
+    state: str
+    region_code: str
+    household_id: str
+    year: int | None
+    name: str
+    id_number_masked: str
+    received_at: datetime
+    verify_due: date
+    decide_due: date
+    due: date | None
+    days_left: int | None
+    overdue: bool
+    category: str
+    risk_types: list[str]
+    rejection_reason: str
+    elimination_type: str
+    review_flag: bool
+
+
+class StepIn(Schema):
+    action: str
+    note: str = ""
+    reason: str = ""
+    authorisation_signed: bool = False
+    household_id: str = ""
+    notice_start: date | None = None
+    category: str = ""
+    risk_types: list[str] = []
+    elimination_type: str = ""
+    eliminated_on: date | None = None
+
+
+class BulkIn(StepIn):
+    leads: list[int]
+
+
+class BulkOut(Schema):
+    applied: list[int]
+    refused: dict[int, str]
+
+
+def _out(lead) -> dict:
+    c = deadlines.clock_of(lead)
+    return {**{f: getattr(lead, f) for f in (
+        "id", "channel", "kind", "purpose", "state", "region_code", "household_id", "year", "name", "received_at",
+        "verify_due", "decide_due", "category", "risk_types", "rejection_reason", "elimination_type", "review_flag")},
+        "id_number_masked": idnumber.mask(lead.id_number), "due": c.due, "days_left": c.days_left,
+        "overdue": c.overdue}
+
+
+def _params(body: StepIn) -> dict:
+    data = body.dict(exclude={"action", "leads"})
+    return {k: v for k, v in data.items() if v not in (None, "", [], False)}
+
+
+def list_leads(request, state: str = "open", region: str | None = None, channel: str | None = None,
+               overdue: bool = False, limit: int = 100, offset: int = 0):
+    qs = selectors.lead_list(request.user, selectors.LeadFilter(region=region, state=state, channel=channel,
+                                                                overdue=overdue))
+    return [_out(lead) for lead in qs[offset:offset + min(limit, 500)]]
+
+
+def get_lead(request, lead_id: int):
+    return _out(selectors.lead_detail(request.user, lead_id))
+
+
+def step(request, lead_id: int, body: StepIn):
+    try:
+        return _out(workflow.apply_step(request.user, lead_id, body.action, **_params(body)))
+    except workflow.StepRefused as exc:
+        raise HttpError(409, str(exc)) from None
+
+
+def bulk(request, body: BulkIn):
+    result = workflow.apply_bulk(request.user, body.leads, body.action, **_params(body))
+    return (200 if result.ok else 409), {"applied": result.applied, "refused": result.refused}
+
+
+def overdue(request, region: str | None = None):
+    return selectors.overdue_by_region(request.user, region=region)
+
+
+def build_router() -> Router:
+    """A new Router with every endpoint (a Router can be mounted on one API only)."""
+    r = Router(tags=["monitoring"])
+    r.get("/leads", response=list[LeadOut])(list_leads)
+    # Before /leads/{lead_id}: the first matching path wins.
+    r.post("/leads/bulk", response={200: BulkOut, 409: BulkOut})(bulk)
+    r.get("/leads/{lead_id}", response=LeadOut)(get_lead)
+    r.post("/leads/{lead_id}/steps", response=LeadOut)(step)
+    r.get("/overdue", response=list[dict])(overdue)
+    return r
+
+
+router = build_router()

@@ -1,0 +1,74 @@
+"""Deadlines of a lead from policy (``identification_max_days``, ``verification_max_working_days``).
+
+* Home verification is due ``verification_max_working_days`` working days after the day the
+  lead was received (Monday–Friday; a lead received on a weekend counts from the Monday).
+  Public holidays are not known to the policy files and are not skipped.
+* The decision is due ``identification_max_days`` calendar days after that day.
+* A lead is overdue on the day after its due date. Until it is verified the verification
+  clock runs; after that the decision clock.
+The year of a parameter is the year the lead was received, the region its village.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+
+import numpy as np
+from django.conf import settings
+
+from fupin.engine.policy import PolicySet, load_policies
+from fupin.monitoring import clock
+
+
+@lru_cache(maxsize=1)
+def _policies(paths: tuple[str, ...]) -> PolicySet:
+    return load_policies(list(paths))
+
+
+def policies() -> PolicySet:
+    return _policies(tuple(getattr(settings, "FUPIN_POLICY_PATHS", ()) or ()))
+
+
+def parameter(name: str, year: int, region_code: str):
+    return policies().resolve(name, year, region_code)[0]
+
+
+def add_working_days(start: date, days: int) -> date:
+    return np.busday_offset(np.datetime64(start, "D"), int(days), roll="forward").astype(date)
+
+
+def due_dates(received: date, region_code: str) -> tuple[date, date]:
+    """(verification due, decision due) for a lead received on ``received`` in ``region_code``."""
+    verify = add_working_days(received, parameter("verification_max_working_days", received.year, region_code))
+    decide = received + timedelta(days=int(parameter("identification_max_days", received.year, region_code)))
+    return verify, decide
+
+
+@dataclass(frozen=True)
+class Clock:
+    which: str          # verify | decide | closed
+    due: date | None
+    days_left: int | None
+    overdue: bool
+
+    @property
+    def label(self) -> str:
+        if self.which == "closed" or self.due is None:
+            return "已办结"
+        what = "入户核实" if self.which == "verify" else "认定"
+        if self.overdue:
+            return f"{what}已超期 {-self.days_left} 天"
+        return f"{what}剩余 {self.days_left} 天（{self.due:%Y-%m-%d} 前）"
+
+
+def clock_of(lead, at: datetime | None = None) -> Clock:
+    from fupin.monitoring.models import OPEN_STATES, State
+
+    if lead.state not in OPEN_STATES:
+        return Clock("closed", None, None, False)
+    today = clock.today(at)
+    which, due = ("verify", lead.verify_due) if lead.state == State.NEW else ("decide", lead.decide_due)
+    days_left = (due - today).days
+    return Clock(which, due, days_left, days_left < 0)
