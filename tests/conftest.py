@@ -30,3 +30,22 @@ def django_db_setup(django_db_setup, django_db_blocker):
         from fupin.registry.services.divisions import ensure_divisions
 
         ensure_divisions()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Transactional tests (live server, threads) end by emptying every table: once their
+    fixtures are torn down, put the official division table back for the tests after them."""
+    yield
+    marker = item.get_closest_marker("django_db")
+    names = getattr(item, "fixturenames", ())
+    transactional = bool(marker and marker.kwargs.get("transaction")) or any(
+        name in names for name in ("transactional_db", "live_server")
+    )
+    if transactional and nextitem is not None:
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            from fupin.registry.services.divisions import ensure_divisions
+
+            ensure_divisions()

@@ -101,7 +101,7 @@ def test_xlsx_round_trip_of_any_float_from_a_millionth_of_a_yuan_and_yes_no(tmp_
     """Any amount of at least a millionth of a yuan round-trips exactly.
 
     Below 5e-10 calamine renders a number cell as "0", the same text as a true zero, and the
-    exact second load is skipped for files without rounded renderings (see
+    exact second load is skipped for columns of whole numbers (see
     ``containers._probe_needed``); such amounts have no meaning in yuan.
     """
     from conftest import households_frame, members_frame

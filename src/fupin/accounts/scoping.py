@@ -21,6 +21,10 @@ REGION_PATHS: dict[str, str] = {
     "registry.Member": "household__region_code",
     "assessments.Verdict": "region_code",
     "assessments.Finding": "region_code",
+    "jobs.Job": "region",
+    "monitoring.Lead": "region_code",
+    "monitoring.Assistance": "region_code",
+    "monitoring.MatchBatch": "region_prefix",
 }
 
 READ_ONLY_ROLES = {Role.ANALYST}
@@ -42,6 +46,21 @@ def in_scope(user, region_code: str | None) -> bool:
     return prefix is not None and region_code is not None and str(region_code).startswith(prefix)
 
 
+def prefix_range(path: str, prefix: str) -> dict:
+    """Lookups selecting codes that start with ``prefix`` as a range, not ``LIKE 'p%'``.
+
+    Codes are digit strings, so [prefix, prefix + 1) is exactly the subtree, and a range can
+    use the (year, region_code, …) index under any collation (PostgreSQL cannot use a
+    btree index for LIKE under a non-C collation).
+    """
+    if not prefix:
+        return {}
+    upper = str(int(prefix) + 1).zfill(len(prefix))
+    if len(upper) > len(prefix):  # all nines: no upper bound within the same length
+        return {f"{path}__gte": prefix}
+    return {f"{path}__gte": prefix, f"{path}__lt": upper}
+
+
 def restrict(queryset, user):
     """``queryset`` narrowed to the user's region; empty for users without a scope."""
     label = queryset.model._meta.label
@@ -51,9 +70,7 @@ def restrict(queryset, user):
     prefix = scope_of(user)
     if prefix is None:
         return queryset.none()
-    if prefix == "":
-        return queryset
-    return queryset.filter(**{f"{path}__startswith": prefix})
+    return queryset.filter(**prefix_range(path, prefix))
 
 
 def require_region(user, code: str) -> str:

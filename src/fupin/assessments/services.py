@@ -17,7 +17,7 @@ from fupin import divisions
 from fupin.assessments.models import AssessmentRun, RegionStat
 from fupin.engine import quality
 from fupin.engine.assess import assess
-from fupin.engine.policy import load_policies
+from fupin.engine.policy import PolicyMissing, load_policies
 from fupin.registry import bulk
 
 log = logging.getLogger(__name__)
@@ -140,10 +140,15 @@ def _stats_for(verdicts, households, members, regions, *, year, policy):
     frames = []
     for level, digits in (("village", 12), ("town", 9), ("county", 6)):
         counts = _status_counts(households, members, digits)
+        summary = pl.DataFrame({"code": counts["code"]})
         if verdicts.height:
-            summary = region_summary(verdicts, households, members, regions, year=year, level=level, policy=policy)
-        else:
-            summary = pl.DataFrame({"code": counts["code"]})
+            try:
+                summary = region_summary(verdicts, households, members, regions, year=year, level=level,
+                                         policy=policy)
+            except PolicyMissing:
+                # Figures that need the policy (exit thresholds) stay empty until one is set;
+                # the registry counts are still current.
+                log.info("region figures of %s without policy-dependent values", year)
         frames.append(counts.join(summary, on="code", how="left").with_columns(level=pl.lit(level)))
     return frames
 

@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "fupin.cli.engine_commands",
     "fupin.cli.account_commands",
     "fupin.cli.web_commands",
+    "fupin.cli.monitoring_commands",
 )
 
 _COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable, str]] = {}

@@ -297,15 +297,17 @@ def _probe_numbers(reader, raw: RawSheet, tables: tuple[str, ...]) -> None:
 def _probe_needed(column: pl.Series, kind: str) -> bool:
     """Whether the second load could change anything for this column.
 
-    A number column needs it only where calamine's text shows a rounded rendering (9+
-    decimals or an exponent); most files have none and skip the second load of their money
-    columns. The ID column is always probed: a number cell renders as plain digits, and one
-    time in eleven those digits even pass the checksum, so only the cell type tells.
+    calamine renders a number cell rounded to 9 decimals, so any rendering with a fraction
+    (or an exponent) may hide digits and needs the exact second load; a column of whole
+    amounts — the usual money column — does not. (Below 5e-10 a number renders as "0"; such
+    amounts have no meaning in yuan.) The ID column is always probed: a number cell renders
+    as plain digits, and one time in eleven those even pass the checksum, so only the cell
+    type tells.
     """
     if kind != "float":
         return True
     text = column.cast(pl.String).str.strip_chars()
-    return bool(text.str.contains(r"\.\d{8,}|[eE][+-]?\d").any())
+    return bool(text.str.contains(r"[.eE]").any())
 
 
 def _sheet_error(path: Path, found: list[str]) -> ExchangeFormatError:

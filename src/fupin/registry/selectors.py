@@ -44,7 +44,7 @@ def household_list(user, filters: HouseholdFilter) -> QuerySet:
     year = filters.year or latest_year(user)
     qs = qs.filter(year=year)
     if filters.region:
-        qs = qs.filter(region_code__startswith=scoping.clamp_region(user, filters.region))
+        qs = qs.filter(**scoping.prefix_range("region_code", scoping.clamp_region(user, filters.region)))
     if filters.status == "general":
         qs = qs.filter(registered=False)
     elif filters.status:
@@ -59,6 +59,24 @@ def household_list(user, filters: HouseholdFilter) -> QuerySet:
         qs = qs.filter(_search_condition(filters.q.strip(), year))
     heads = Member.objects.filter(relationship="户主").only("id", "household_id", "name", "id_number", "household_key")
     return qs.order_by("region_code", "household_id").prefetch_related(Prefetch("members", queryset=heads, to_attr="heads"))
+
+
+def household_total(user, filters: HouseholdFilter, queryset: QuerySet) -> int:
+    """The number of households a list shows, without counting a million rows when possible.
+
+    With only a year and a region, the precomputed figure of that region (RegionStat,
+    refreshed by every import and assessment) is the answer; other filters count the query.
+    """
+    if not (filters.status or filters.category or filters.unmet or filters.q):
+        from fupin.assessments.models import RegionStat
+
+        prefix = scoping.clamp_region(user, filters.region)
+        year = filters.year or latest_year(user)
+        if prefix and len(prefix) in (2, 4, 6, 9, 12):
+            stat = RegionStat.objects.filter(year=year, code=(prefix + "0" * 12)[:12]).only("households").first()
+            if stat is not None:
+                return stat.households
+    return queryset.count()
 
 
 def _search_condition(q: str, year: int | None) -> Q:

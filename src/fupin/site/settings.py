@@ -24,10 +24,17 @@ INSTALLED_APPS = [
     "fupin.accounts",
     "fupin.registry",
     "fupin.assessments",
+    "fupin.monitoring",
+    "django_htmx",
+    "fupin.web",
+    "ninja",
+    "fupin.jobs",
+    "fupin.api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -36,6 +43,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "fupin.site.urls"

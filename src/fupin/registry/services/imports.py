@@ -271,5 +271,12 @@ def import_file(path, *, rejects, year: int | None = None, province: str = "50",
         households, members, regions, source=str(path), source_format=registry.source_format,
         rejected_households=rejected.height, rejected_rows=rows_rejected, user=user, progress=progress,
     )
+    if report.changed_anything:
+        # Keep the precomputed region figures (dashboards, list totals) in step with the registry.
+        from fupin.assessments.services import refresh_region_stats
+
+        counties = households.select(pl.col("region_code").str.slice(0, 6).unique()).to_series().to_list()
+        for year_ in report.years:
+            refresh_region_stats(year_, counties=counties)
     warnings = registry.issues.filter(pl.col("severity") == "warning").height
     return ImportOutcome(report, rejects_path, warnings, registry.unknown_columns)
