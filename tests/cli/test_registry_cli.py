@@ -112,7 +112,10 @@ def test_export_of_an_empty_year_says_so(tmp_path):
 
 
 def test_demo_generates_imports_and_prints_a_summary_by_town(tmp_path):
-    result = fupin("demo", "--households", "300", "--db", f"sqlite:///{tmp_path / 'demo.sqlite3'}", cwd=tmp_path)
+    result = fupin("demo", "--households", "300", "--no-serve", "--db", f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+                   cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "按乡镇汇总" in result.stdout and "合计" in result.stdout
     assert "新增 300 户" in result.stdout
+    assert "达标 yes" in result.stdout
+    assert "demo-admin" in result.stdout and "demo-cadre" in result.stdout

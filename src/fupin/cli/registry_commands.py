@@ -142,27 +142,96 @@ def generate_command(args) -> int:
     return 0
 
 
-@command("demo", help="演示：生成一个模拟区县，导入数据库并按乡镇汇总 (the main job on the embedded default)")
+@command("demo", help="演示：生成模拟区县，导入、评估，创建演示账号并启动网页 (the whole product on the embedded default)")
 @argument("--db", help="default sqlite:///fupin-demo.sqlite3")
 @argument("--households", type=int, default=3000)
 @argument("--year", type=int, default=2020)
 @argument("--region", default="500101", help="default 500101 万州区")
 @argument("--seed", type=int, default=2020)
+@argument("--host", default="127.0.0.1")
+@argument("--port", type=int, default=8000)
+@argument("--no-serve", action="store_true", help="stop after the summary and the accounts (no web server)")
 def demo_command(args) -> int:
     from fupin.io import write_registry
     from fupin.synth import generate
 
     db = args.db or "sqlite:///fupin-demo.sqlite3"
-    print(f"1/3 生成模拟区县 (generating a synthetic district) {args.region}，{args.households} 户，{args.year} 年度 …")
+    print(f"1/5 生成模拟区县 (generating a synthetic district) {args.region}，{args.households} 户，{args.year} 年度 …")
     households, members, regions = generate(args.households, args.year, region=args.region, seed=args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         workbook = Path(tmp) / "demo.xlsx"
         write_registry(workbook, households, members, regions)
-        print(f"2/3 通过导入程序写入数据库 (importing through the real importer) → {db}")
+        print(f"2/5 通过导入程序写入数据库 (importing through the real importer) → {db}")
         run_import(str(workbook), db=db, rejects=str(Path.cwd() / "demo.rejects.xlsx"), year=None)
-    print("3/3 按乡镇汇总 (summary by town)")
+    print("3/5 按乡镇汇总 (summary by town)")
     print_town_summary(args.year, args.region)
-    return 0
+    print("4/5 评估达标情况与监测预警 (assessing against the standard; monitoring leads)")
+    _demo_assess(args.year)
+    print("5/5 演示账号 (demo accounts)")
+    village = _demo_accounts(args.region, args.year)
+    if args.no_serve:
+        return 0
+    print(f"打开 (open) http://{args.host}:{args.port}/ — 村干部账号所在村 (the cadre's village): {village}")
+    import argparse as _argparse
+
+    from fupin.cli.web_commands import serve_command
+
+    return serve_command(_argparse.Namespace(db=db, host=args.host, port=args.port, workers=2, threads=8,
+                                             job_workers=1))
+
+
+def _demo_assess(year: int) -> None:
+    from django.db.models import Count
+
+    from fupin.assessments.models import Verdict
+    from fupin.assessments.services import run_assessment
+    from fupin.engine.policy import PolicyMissing
+
+    try:
+        run = run_assessment(year)
+    except PolicyMissing as exc:
+        print(f"  未评估 (not assessed)：{exc}")
+        return
+    counts = dict(Verdict.objects.filter(run=run).values_list("meets_standard").annotate(n=Count("id")))
+    leads = dict(
+        Verdict.objects.filter(run=run).exclude(monitoring_category__in=["", "none"])
+        .values_list("monitoring_category").annotate(n=Count("id"))
+    )
+    print(f"  达标 yes {counts.get('yes', 0)}，未达标 no {counts.get('no', 0)}，待核实 unverified "
+          f"{counts.get('unverified', 0)}，数据错误 error {counts.get('error', 0)}；监测 {leads or '无'}")
+    from fupin.monitoring.intake import create_engine_leads
+
+    created, _existing = create_engine_leads(run)
+    print(f"  预警线索 (monitoring leads) 已交村里核实：{created} 条")
+
+
+def _demo_accounts(region: str, year: int) -> str:
+    """A demo administrator and a village cadre of the largest village, with fresh passwords."""
+    import secrets
+
+    from django.db.models import Count
+
+    from fupin.accounts.models import Role, User
+    from fupin.accounts.services import normalize_scope
+    from fupin.registry.models import Household, Region
+
+    village = (
+        Household.objects.filter(year=year, region_code__startswith=region)
+        .values("region_code").annotate(n=Count("id")).order_by("-n", "region_code").first()
+    )
+    village_code = village["region_code"] if village else region
+    accounts = [("demo-admin", Role.ADMIN, ""), ("demo-cadre", Role.VILLAGE, village_code)]
+    for username, role, scope in accounts:
+        password = "fupin-" + secrets.token_urlsafe(9)
+        user, _created = User.objects.get_or_create(username=username)
+        user.role, user.region = role, normalize_scope(scope)
+        user.is_staff = user.is_superuser = role == Role.ADMIN
+        user.set_password(password)
+        user.save()
+        label = "管理员 (administrator)" if role == Role.ADMIN else "村干部 (village cadre)"
+        print(f"  {label}: 用户名 {username}  密码 {password}")
+    name = Region.objects.filter(code=village_code).values_list("name", flat=True).first() or village_code
+    return f"{name} ({village_code})"
 
 
 def print_town_summary(year: int, region: str) -> None:

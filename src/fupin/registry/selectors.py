@@ -143,7 +143,8 @@ def field_history(household: Household, limit: int = 200) -> list[dict]:
                     continue
                 field = newer.instance_type._meta.get_field(change.field)
                 entries.append({"at": newer.history_date, "who": who, "what": label_of(newer),
-                                "field": str(field.verbose_name), "old": change.old, "new": change.new})
+                                "field": str(field.verbose_name), "old": _shown(change.old),
+                                "new": _shown(change.new)})
 
     diff_records(
         household.history.select_related("history_user").order_by("-history_date", "-history_id")[:limit],
@@ -157,6 +158,17 @@ def field_history(household: Household, limit: int = 200) -> list[dict]:
         diff_records(records, lambda r: r.name)
     entries.sort(key=lambda e: e["at"], reverse=True)
     return entries[:limit]
+
+
+def _shown(value) -> str:
+    """A stored value as the exchange format writes it: 是/否, empty for unknown."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def region_children(user, code: str) -> QuerySet:
