@@ -7,7 +7,7 @@ from datetime import date
 import fastexcel
 import polars as pl
 
-from conftest import pid, raw_tables, write_tables
+from io_helpers import pid, raw_tables, write_tables
 from fupin.io import read_registry, write_rejects
 from fupin.io.codes import REJECT_COLUMNS
 

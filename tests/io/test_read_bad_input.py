@@ -8,7 +8,7 @@ import openpyxl
 import polars as pl
 import pytest
 
-from conftest import households_frame, members_frame, pid, raw_tables, write_tables
+from io_helpers import households_frame, members_frame, pid, raw_tables, write_tables
 from fupin.io import ExchangeFormatError, read_registry, write_registry
 
 

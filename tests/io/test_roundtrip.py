@@ -7,7 +7,7 @@ from datetime import date
 import polars as pl
 import pytest
 
-from conftest import households_frame, members_frame, pid
+from io_helpers import households_frame, members_frame, pid
 from fupin.engine import schema
 from fupin.io import read_registry, write_registry
 
