@@ -119,6 +119,9 @@ _POLICY = argument("--policy", action="append", default=[], help="政策文件 .
 @argument("--as-of", help="评估日期 YYYY-MM-DD（默认当年12月31日）")
 @argument("--region", help="区划代码前缀 (division-code prefix)")
 @argument("--out", required=True, help=".csv, .parquet or .xlsx")
+@argument("--engine", choices=["local", "partitioned", "spark"], default="local",
+          help="local（默认）；partitioned：按县分区流式评估 Parquet；spark：PySpark 按县分布式评估 "
+               "(partitioned: county by county over Parquet; spark: on PySpark)")
 def assess_command(args):
     from fupin.engine.assess import write_assessment
 
@@ -126,6 +129,8 @@ def assess_command(args):
         raise UserError(f"--out 应为 .csv、.parquet 或 .xlsx：{args.out} (--out must end in .csv, .parquet or .xlsx)")
     as_of = _as_of(args.as_of)
     policy = _policies(args.policy)
+    if args.engine != "local":
+        return _assess_at_scale(args, policy, as_of)
     households, members, regions, issues = load(args, as_of=as_of)
     frame = _assess(args, households, members, regions, issues, policy, as_of)
     write_assessment(frame, args.out)
@@ -139,6 +144,59 @@ def assess_command(args):
     counts = dict(frame.group_by("meets_standard").len().iter_rows())
     print(f"{frame.height} 户已评估 (households assessed)：" + "，".join(f"{k} {v}" for k, v in sorted(counts.items()))
           + f"；输出 {args.out}；政策 {policy.identity}")
+    return 0
+
+
+def _assess_at_scale(args, policy, as_of) -> int:
+    """``assess --engine partitioned|spark``: county by county over a Parquet container."""
+    import shutil
+    import tempfile
+
+    from fupin.engine.assess import OUTPUT_COLUMNS, write_assessment
+    from fupin.engine.partitioned import PartitionError
+    from fupin.engine.policy import PolicyMissing
+
+    if args.db or not args.input:
+        raise UserError(f"--engine {args.engine} 只能读取 --input 指定的 Parquet 文件夹 "
+                        f"(--engine {args.engine} reads a Parquet folder given with --input, not --db)")
+    if not Path(args.input).exists():
+        raise UserError(f"找不到文件或文件夹 {args.input} (no such file or folder)")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".fupin-assess-", dir=out.parent))
+    try:
+        try:
+            if args.engine == "spark":
+                from fupin.engine.spark import SparkUnavailable, assess_spark
+
+                try:
+                    summary = assess_spark(args.input, year=args.year, policy_paths=args.policy, as_of=as_of,
+                                           out_dir=work / "rows", region=args.region)
+                except SparkUnavailable as exc:
+                    raise UserError(str(exc)) from None
+            else:
+                from fupin.engine.partitioned import assess_partitioned
+
+                summary = assess_partitioned(args.input, year=args.year, policy=policy, as_of=as_of,
+                                             out_dir=work / "rows", work_dir=work / "partitions",
+                                             region=args.region)
+        except (PolicyMissing, PartitionError) as exc:
+            raise UserError(str(exc)) from None
+        if summary.households == 0:
+            raise UserError(f"{args.input} 中没有 {args.year} 年度的户 (no households of year {args.year} there)")
+        rows = summary.scan().select(OUTPUT_COLUMNS)
+        suffix = out.suffix.lower()
+        if suffix == ".parquet":
+            rows.sink_parquet(out)
+        elif suffix == ".csv":
+            rows.sink_csv(out)
+        else:
+            write_assessment(summary.scan().collect(), out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    counts = "，".join(f"{k} {v}" for k, v in summary.verdicts.items())
+    print(f"{summary.households} 户已评估 (households assessed, engine {args.engine}, {summary.partitions} 个分区)："
+          f"{counts}；输出 {args.out}；政策 {policy.identity}")
     return 0
 
 
