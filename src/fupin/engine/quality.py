@@ -164,15 +164,20 @@ def _findings(households: pl.DataFrame, members: pl.DataFrame, *, as_of: date | 
                      pl.format("{}: sex is '{}' but the ID number says '{}'", pl.col("name"), pl.col("sex"), pl.col("_id_sex")),
                      "sex", pl.col("sex")))
 
+    # Only IDs that repeat can be shared: filtering first keeps the group-by off the millions
+    # of members that appear once.
     ids = m.filter(pl.col("id_number").is_not_null())
+    ids = ids.filter(pl.struct("id_number", "year").is_duplicated())
     shared = ids.group_by("id_number", "year").agg(
         pl.col("household_id").n_unique().alias("_n"),
         pl.col("household_id").unique().sort().str.join("、").alias("_hh"),
     ).filter(pl.col("_n") > 1)
     q04 = ids.join(shared, on=["id_number", "year"])
     out.append(_emit(q04, "members", "Q04",
-                     pl.format("证件号码 {} 同一年度出现在多个户中：{}（每人只能属于一户）", pl.col("id_number"), pl.col("_hh")),
-                     pl.format("ID number {} is in several households of the same year: {}", pl.col("id_number"), pl.col("_hh")),
+                     # The ID stays in its own column: messages are shown in lists, where IDs are masked.
+                     pl.format("{}：同一证件号码在同一年度出现在多个户中：{}（每人只能属于一户）", _who(), pl.col("_hh")),
+                     pl.format("{}: the same ID number is in several households of the same year: {}", pl.col("name"),
+                               pl.col("_hh")),
                      "id_number", pl.col("id_number")))
 
     q13 = m.filter((pl.col("dibao") == True) & (pl.col("tekun") == True))  # noqa: E712
