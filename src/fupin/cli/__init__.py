@@ -83,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"错误: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # Output piped into `head` and the like: stop quietly, as Unix tools do.
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("已中断，数据库未改变。 (interrupted; the database is unchanged)", file=sys.stderr)
         return 130
