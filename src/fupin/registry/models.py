@@ -113,7 +113,10 @@ class Household(models.Model):
     class Meta:
         verbose_name = "户"
         constraints = [models.UniqueConstraint(fields=["household_id", "year"], name="household_key")]
-        indexes = [models.Index(fields=["year", "region_code", "household_id"], name="household_year_region")]
+        indexes = [
+            models.Index(fields=["year", "region_code", "household_id"], name="household_year_region"),
+            models.Index(fields=["phone"], name="household_phone"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.household_id} ({self.year})"

@@ -15,6 +15,7 @@ from fupin.accounts import scoping
 from fupin.registry.models import Household, Member, Region
 
 PAGE_SIZE = 25
+SEARCH_LIMIT = 500  # households a search can return; a name search wider than that needs filters
 
 ID_LIKE = re.compile(r"^\d{6,17}[\dXx]$")
 PHONE_LIKE = re.compile(r"^1\d{10}$|^0\d{2,3}-?\d{7,8}$")
@@ -80,19 +81,23 @@ def household_total(user, filters: HouseholdFilter, queryset: QuerySet) -> int:
 
 
 def _search_condition(q: str, year: int | None) -> Q:
-    """Search by 户编号, ID number, phone or name, choosing the index each can use."""
+    """Search by 户编号, ID number, phone or name, each through an index.
+
+    The matching members are looked up first (a bounded list of household keys), so that the
+    household query is a plain IN on the primary key instead of an OR with a subquery, which
+    PostgreSQL answers by scanning the year's households.
+    """
     members = Member.objects.filter(year=year) if year else Member.objects.all()
+    condition = Q(household_id=q)
     if ID_LIKE.match(q):
-        if len(q) == 18:
-            ids = members.filter(id_number=q.upper())
-        else:
-            ids = members.filter(id_number__startswith=q.upper())
-        found = Q(household_id=q) | Q(pk__in=ids.values("household_id"))
-        # An 11-digit mobile number also looks like the start of an ID number: try both.
-        return found | Q(phone=q) if PHONE_LIKE.match(q) else found
+        by_id = members.filter(id_number=q.upper()) if len(q) == 18 else members.filter(id_number__startswith=q.upper())
+        condition |= Q(pk__in=list(by_id.values_list("household_id", flat=True)[:SEARCH_LIMIT]))
     if PHONE_LIKE.match(q):
-        return Q(phone=q) | Q(household_id=q)
-    return Q(household_id=q) | Q(pk__in=members.filter(name__startswith=q).values("household_id"))
+        condition |= Q(phone=q)
+    if not ID_LIKE.match(q) and not PHONE_LIKE.match(q):
+        by_name = members.filter(name__startswith=q)
+        condition |= Q(pk__in=list(by_name.values_list("household_id", flat=True)[:SEARCH_LIMIT]))
+    return condition
 
 
 def household_file(user, household_id: str, year: int | None = None) -> Household:
@@ -150,7 +155,8 @@ def field_history(household: Household, limit: int = 200) -> list[dict]:
         household.history.select_related("history_user").order_by("-history_date", "-history_id")[:limit],
         lambda r: f"户 {r.household_id}",
     )
-    member_history = Member.history.filter(household_key=household.household_id, year=household.year)
+    # By the household's primary key (indexed in the history table), not by 户编号 (not indexed).
+    member_history = Member.history.filter(household_id=household.pk)
     by_member: dict[int, list] = {}
     for record in member_history.select_related("history_user").order_by("-history_date", "-history_id")[:limit]:
         by_member.setdefault(record.id, []).append(record)
