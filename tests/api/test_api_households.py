@@ -6,7 +6,7 @@ import pytest
 
 from fupin.registry.models import Household
 
-from api_helpers import OTHER_COUNTY, TOWN
+from fupin_testdata import OTHER_COUNTY, TOWN
 
 pytestmark = pytest.mark.django_db
 

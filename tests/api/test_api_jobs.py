@@ -7,7 +7,7 @@ from django.test import Client
 
 from fupin.jobs.models import Job
 
-from api_helpers import OTHER_COUNTY, TOWN, synth_frames, workbook
+from fupin_testdata import OTHER_COUNTY, TOWN, synth_frames, workbook
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 
 from fupin.accounts.models import Role
 
-from job_helpers import OTHER_COUNTY, PASSWORD, TOWN, load, synth_frames
+from fupin_testdata import OTHER_COUNTY, PASSWORD, TOWN, load, synth_frames
 
 
 @pytest.fixture(autouse=True)

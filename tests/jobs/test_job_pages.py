@@ -8,7 +8,7 @@ from django.urls import reverse
 from fupin.jobs import services
 from fupin.jobs.models import Job
 
-from job_helpers import TOWN, synth_frames, workbook
+from fupin_testdata import TOWN, synth_frames, workbook
 
 pytestmark = pytest.mark.django_db
 

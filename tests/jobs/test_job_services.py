@@ -11,7 +11,7 @@ from django.http import Http404
 from fupin.jobs import selectors, services
 from fupin.jobs.models import Job
 
-from job_helpers import OTHER_COUNTY, TOWN, synth_frames, workbook
+from fupin_testdata import OTHER_COUNTY, TOWN, synth_frames, workbook
 
 pytestmark = pytest.mark.django_db
 

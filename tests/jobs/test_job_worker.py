@@ -10,7 +10,7 @@ import pytest
 from fupin.jobs import services
 from fupin.jobs.models import Job
 
-from job_helpers import TOWN, load, synth_frames, workbook
+from fupin_testdata import TOWN, load, synth_frames, workbook
 
 DEADLINE = 120  # seconds; a bound on the wait, not a performance assertion
 

@@ -1,4 +1,5 @@
-"""Shared by the API tests (imported by module name: the test folders are not packages)."""
+"""Test data shared by the API and job tests (imported by module name from tests/: the test
+folders are not packages)."""
 
 from __future__ import annotations
 
