@@ -17,6 +17,7 @@ from fupin.engine import schema
 from fupin.registry.models import Household, Member, Region, exchange_fields
 
 BATCH_ROWS = 50_000
+ANALYZE_AFTER_ROWS = 10_000
 
 
 def _q(name: str) -> str:
@@ -141,6 +142,10 @@ def insert_frame(table: str, frame: pl.DataFrame) -> int:
         with connection.cursor() as cursor:
             with cursor.cursor.copy(f"COPY {_q(table)} ({col_sql}) FROM STDIN WITH (FORMAT csv, NULL '\\N')") as copy:
                 copy.write(buffer.getvalue())
+            if frame.height >= ANALYZE_AFTER_ROWS and not table.startswith("fupin_tmp"):
+                # Fresh statistics after a bulk load: with the old ones the planner takes a
+                # region index and filters a whole county instead of the household key index.
+                cursor.execute(f"ANALYZE {_q(table)}")
         return frame.height
     placeholders = ", ".join(["?"] * len(cols))
     sql = f"INSERT INTO {_q(table)} ({', '.join(_q(c) for c in cols)}) VALUES ({placeholders})"
