@@ -36,6 +36,20 @@ def latest_year(user) -> int | None:
 
 
 def years(user) -> list[int]:
+    """The years of the registry within the user's scope.
+
+    Read from the precomputed region figures (one row per region and year) — a DISTINCT over
+    the households themselves costs a scan of the scope, 0.2 s at a million households.
+    """
+    from fupin.assessments.models import RegionStat
+
+    prefix = scoping.scope_of(user)
+    if prefix is None:
+        return []
+    stats = RegionStat.objects.filter(code=(prefix + "0" * 12)[:12]) if prefix else RegionStat.objects.all()
+    found = sorted(set(stats.values_list("year", flat=True).distinct()))
+    if found:
+        return found
     return sorted(set(scoping.restrict(Household.objects.all(), user).values_list("year", flat=True).distinct()))
 
 
