@@ -339,12 +339,16 @@ def _typed(raw: pl.DataFrame, layout: Layout, mapping: dict[str, str], year: int
             whole = pl.when(number == number.floor()).then(number.cast(pl.Int64))
             parsed.append((source.cast(pl.Int64) if dtype.is_integer() else whole).alias(name))
         elif col.kind == "month":
-            groups = _text(source).str.extract_groups(r"^(\d{4})\s*[-/.年]?\s*(\d{1,2})\s*月?$")
+            # An extract holds a handful of distinct months over millions of rows: parse those.
+            months = frame.select(source.cast(pl.String).unique().alias("_m"))
+            groups = _text(pl.col("_m")).str.extract_groups(r"^(\d{4})\s*[-/.年]?\s*(\d{1,2})\s*月?$")
             y = groups.struct.field("1").cast(pl.Int32, strict=False)
             m = groups.struct.field("2").cast(pl.Int32, strict=False)
-            parsed.append(
-                pl.when(m.is_between(1, 12)).then(pl.format("{}-{}", y, m.cast(pl.String).str.zfill(2))).alias(name)
-            )
+            months = months.with_columns(
+                pl.when(m.is_between(1, 12)).then(pl.format("{}-{}", y, m.cast(pl.String).str.zfill(2))).alias("_parsed"))
+            lookup = dict(zip(months["_m"].to_list(), months["_parsed"].to_list(), strict=True))
+            parsed.append(source.cast(pl.String).replace_strict(lookup, default=None, return_dtype=pl.String)
+                          .alias(name))
         elif col.kind == "code":
             lookup = {schema.normalize_text(c): c for c in col.codes}
             parsed.append(_text(source).str.replace_all(r"\s", "").replace_strict(lookup, default=None).alias(name))
@@ -466,7 +470,9 @@ def _policy_columns(policy: PolicySet, year: int, households: pl.DataFrame, para
 
 def _household_measures(kind: str, rows: pl.DataFrame) -> pl.DataFrame:
     """Per household: the measures the trigger reads."""
-    aggs: list[pl.Expr] = [pl.len().alias("rows"), pl.col("period").unique().sort().alias("periods")]
+    # The list of periods is evidence, built later for the lead households only: a sorted list
+    # per household over a 10M-row extract costs more than the whole match.
+    aggs: list[pl.Expr] = [pl.len().alias("rows")]
     if kind == "medical":
         aggs.append(pl.col("out_of_pocket").sum().alias("out_of_pocket"))
     elif kind == "civil":
@@ -575,6 +581,9 @@ def match_department(raw: pl.DataFrame, *, kind: str, year: int, members: pl.Dat
     condition, evidence_cols = _trigger(kind)
     per_household = per_household.with_columns(triggered=condition.fill_null(False), eligible=eligible)
     lead_households = per_household.filter(pl.col("triggered") & pl.col("eligible"))
+    periods = matched.join(lead_households.select("household_id"), on="household_id", how="semi").group_by(
+        "household_id").agg(pl.col("period").unique().sort().alias("periods"))
+    lead_households = lead_households.join(periods, on="household_id", how="left")
 
     measure_cols = [c for c in measure_names if c in matched.columns]
     persons = matched.join(lead_households.select("household_id"), on="household_id", how="semi").sort("_row").group_by(
