@@ -204,3 +204,26 @@ def test_two_concurrent_editors_on_postgres_second_is_told_and_nothing_overwritt
         assert after.food_secure is True and after.wage_income == 20000.0
     else:
         assert after.wage_income == 1.0 and after.food_secure is False
+
+
+def test_two_member_edits_validated_against_the_same_household_the_second_is_told(data, cadre, monkeypatch):
+    """Each alone keeps one 户主; together (second member made 户主 while the first stays) they
+    would not: the member edit that validated against an outdated household is refused."""
+    from fupin.registry.models import Member
+    from fupin.registry.services import edits
+
+    head, child = Member.objects.filter(household_key="H1").order_by("id")
+    original = edits._validate
+
+    def validate_while_another_cadre_saves(*args, **kwargs):
+        result = original(*args, **kwargs)
+        monkeypatch.setattr(edits, "_validate", original)
+        # Another cadre's member edit lands between this validation and this save.
+        edits.edit_member(cadre, head.pk, {"name": "户主改名"}, version=head.version)
+        return result
+
+    monkeypatch.setattr(edits, "_validate", validate_while_another_cadre_saves)
+    with pytest.raises(edits.StaleEdit):
+        edits.edit_member(cadre, child.pk, {"name": "儿子改名"}, version=child.version)
+    assert Member.objects.get(pk=child.pk).name == child.name
+    assert Member.objects.get(pk=head.pk).name == "户主改名"

@@ -113,10 +113,19 @@ def _changes(instance, canonical: dict, editable: tuple[str, ...]) -> dict:
     }
 
 
-def _conditional_update(model, instance, version: int, changed: dict, user):
+def _conditional_update(model, instance, version: int, changed: dict, user, *, household_version=None):
+    """Save ``changed`` only if the row still has ``version``; for a member, only if its
+    household also still has ``household_version`` (whose bump then marks the member list as
+    changed), so that two cadres editing two members at once cannot together break a rule that
+    spans the household (e.g. two 户主): the second is told, as for one row."""
     now = timezone.now()
     values = {name: new for name, (_old, new) in changed.items()}
     with transaction.atomic():
+        if household_version is not None:
+            guarded = Household.objects.filter(pk=instance.household_id, version=household_version).update(
+                version=F("version") + 1)
+            if guarded != 1:
+                raise StaleEdit(version)
         updated = model.objects.filter(pk=instance.pk, version=version).update(
             **values, version=F("version") + 1, updated_at=now)
         if updated != 1:
@@ -182,7 +191,7 @@ def edit_member(user, member_pk: int, data: dict[str, str], *, version: int) -> 
         if member.version != version:
             raise StaleEdit(member.version)
         return EditOutcome(member, {}, result.warnings)
-    _conditional_update(Member, member, version, changed, user)
+    _conditional_update(Member, member, version, changed, user, household_version=household.version)
     return EditOutcome(member, changed, result.warnings)
 
 
