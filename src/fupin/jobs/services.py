@@ -139,31 +139,26 @@ def start_import(user, upload, *, year: int | None = None) -> Job:
 
 def start_assessment(user, *, year, region: str | None = None) -> Job:
     """Queue an assessment of ``year`` for ``region`` (default: the whole scope)."""
-    _require_jobs(user)
-    year = _check_year(year)
-    region = scoping.clamp_region(user, (region or "").strip() or None)
-    if not _has_households(year, region, user):
-        raise JobInputError(f"{year} 年度在区划 {region or '全国'} 下没有农户，无需评估 "
-                            f"(no households of {year} in {region or 'the country'})")
-    job = Job.objects.create(kind=Job.Kind.ASSESS, user=user, region=region, year=year, stage="queued")
-    _enqueue(job)
-    return job
+    return _start_over_registry(user, Job.Kind.ASSESS, year, region, "无需评估", "nothing to assess")
 
 
 def start_export(user, *, year, region: str | None = None) -> Job:
     """Queue an export (.xlsx in the exchange format) of ``year`` for ``region`` in scope."""
+    return _start_over_registry(user, Job.Kind.EXPORT, year, region, "无可导出", "nothing to export")
+
+
+def _start_over_registry(user, kind, year, region: str | None, nothing_zh: str, nothing_en: str) -> Job:
+    """Queue a job that reads the registry of ``year`` under ``region`` (clamped to the scope)."""
     _require_jobs(user)
     year = _check_year(year)
     region = scoping.clamp_region(user, (region or "").strip() or None)
     if not _has_households(year, region, user):
-        raise JobInputError(f"{year} 年度在区划 {region or '全国'} 下没有农户，无可导出 "
-                            f"(no households of {year} in {region or 'the country'} to export)")
-    job = Job.objects.create(kind=Job.Kind.EXPORT, user=user, region=region, year=year, stage="queued")
+        raise JobInputError(f"{year} 年度在区划 {region or '全国'} 下没有农户，{nothing_zh} "
+                            f"(no households of {year} in {region or 'the country'}: {nothing_en})")
+    job = Job.objects.create(kind=kind, user=user, region=region, year=year, stage="queued")
     _enqueue(job)
     return job
 
-
-# --- running (in the worker) ---------------------------------------------------------------
 
 class Reporter:
     """Progress of one job into the queue's key-value store, at most a few times a second."""
