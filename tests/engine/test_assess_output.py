@@ -8,9 +8,9 @@ import polars as pl
 import pytest
 from openpyxl import load_workbook
 
-from engine_helpers import frames, household, member, one, policy, run
 from fupin.engine.assess import OUTPUT_COLUMNS, assess, assess_lazy, write_assessment
 from fupin.engine.explain import explain
+from tests.engine.engine_helpers import frames, household, member, one, policy, run
 
 
 def test_output_columns_exactly_in_order_then_detail_columns():

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from engine_helpers import household, member, one, run
+from tests.engine.engine_helpers import household, member, one, run
 
 AS_OF = date(2024, 12, 31)
 

@@ -9,10 +9,10 @@ from datetime import date
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine_helpers import frames, household, member, policy
-from reference_rules import reference
 from fupin.engine.assess import assess
 from fupin.engine.schema import polars_schema
+from tests.engine.engine_helpers import frames, household, member, policy
+from tests.engine.reference_rules import reference
 
 AS_OF = date(2024, 12, 31)
 # The policy values the reference uses, written out here rather than resolved through the

@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from engine_helpers import CHONGQING, frames, household, member
 from fupin.cli import main
 from fupin.engine.assess import OUTPUT_COLUMNS
+from tests.engine.engine_helpers import CHONGQING, frames, household, member
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 
 from fupin.engine import idnumber, matching
 from fupin.engine.policy import load_policies
+from fupin.io import department
 
 YEAR = 2022
 D = 18931.0  # national rural_income_prev_year for 2022
@@ -149,6 +150,6 @@ def test_department_triggers(registry, kind, data, leads):
 def test_rejects_workbook_lists_each_returned_row_with_its_reason(registry, tmp_path):
     result = run(medical([pid(0), "bad"], ["99999", "1"]), registry)
     path = tmp_path / "rejects.xlsx"
-    assert matching.write_match_rejects(result, path) == 1
+    assert department.write_match_rejects(result, path) == 1
     back = pl.read_excel(path, sheet_name="明细", engine="calamine")
     assert back["原行号"].to_list() == [3] and "证件号码" in back["问题说明"][0]

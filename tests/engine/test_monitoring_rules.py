@@ -10,8 +10,8 @@ from datetime import date
 
 import pytest
 
-from engine_helpers import household, member, one, policy
 from fupin.engine.policy import PolicyMissing
+from tests.engine.engine_helpers import household, member, one, policy
 
 ML = 7500.0
 
@@ -294,8 +294,11 @@ def test_elimination_empty_for_households_not_monitored():
     assert (one(hh())["elimination"], one(hh())["elimination_failed"]) == ("", "")
 
 
-def test_quick_elimination_within_two_months_flagged_for_review():
+def test_quick_elimination_flagged_when_fewer_than_two_whole_months_after_identification():
+    # Reading: "within 2 months" of whole months (rules.md Terms) is fewer than 2 — the same
+    # rule the workflow applies to a 帮扶消除 (tests/monitoring/test_workflow.py).
     h = hh(monitoring_category="边缘易致贫户", monitoring_since="2024-03", risk_eliminated=True,
-           risk_eliminated_at="2024-05")
+           risk_eliminated_at="2024-04")
     assert one(h)["detail_quick_elimination"] is True
-    assert one({**h, "risk_eliminated_at": "2024-06"})["detail_quick_elimination"] is False
+    assert one({**h, "risk_eliminated_at": "2024-03"})["detail_quick_elimination"] is True
+    assert one({**h, "risk_eliminated_at": "2024-05"})["detail_quick_elimination"] is False

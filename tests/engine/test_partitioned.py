@@ -8,8 +8,8 @@ from datetime import date
 import polars as pl
 import pytest
 
-from engine_helpers import frames, household, member, policy
 from fupin.engine.assess import assess
+from fupin.engine.idnumber import make_id
 from fupin.engine.partitioned import (
     ORPHANS,
     PartitionError,
@@ -21,9 +21,9 @@ from fupin.engine.partitioned import (
 )
 from fupin.engine.policy import PolicyMissing, load_policies
 from fupin.engine.quality import findings
-from fupin.engine.idnumber import make_id
 from fupin.io import write_registry
 from fupin.synth import generate
+from tests.engine.engine_helpers import frames, household, member, policy
 
 YEAR = 2024
 PS = policy()
@@ -159,8 +159,8 @@ def test_not_a_parquet_container_is_refused_in_both_languages(tmp_path):
 
 
 def test_assess_command_engine_partitioned_writes_the_local_rows(generated, tmp_path, capsys):
-    from engine_helpers import CHONGQING
     from fupin.cli import main
+    from tests.engine.engine_helpers import CHONGQING
 
     _h, _m, path = generated
     outs = {}

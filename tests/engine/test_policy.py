@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from engine_helpers import CHONGQING
 from fupin.engine.policy import PolicyError, PolicyMissing, load_policies
+from tests.engine.engine_helpers import CHONGQING
 
 NATIONAL = load_policies([])
 

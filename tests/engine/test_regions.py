@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from engine_helpers import frames, household, member, policy
 from fupin.engine.assess import assess
 from fupin.engine.regions import region_summary
+from tests.engine.engine_helpers import frames, household, member, policy
 
 V1, V2, V3 = "500101001001", "500101001002", "500101002001"
 

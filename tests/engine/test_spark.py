@@ -8,7 +8,6 @@ from datetime import date
 import polars as pl
 import pytest
 
-from engine_helpers import CHONGQING, frames, household, member
 from fupin.engine.assess import assess
 from fupin.engine.idnumber import make_id
 from fupin.engine.partitioned import scan_output
@@ -16,6 +15,7 @@ from fupin.engine.policy import PolicyMissing, load_policies
 from fupin.engine.quality import findings
 from fupin.io import write_registry
 from fupin.synth import generate
+from tests.engine.engine_helpers import CHONGQING, frames, household, member
 
 pytestmark = pytest.mark.slow
 YEAR = 2024
@@ -24,8 +24,8 @@ COUNTIES = ("500101", "500102", "500103")
 
 def _spark_or_skip():
     try:
-        import pyspark  # noqa: F401
         import pandas  # noqa: F401 - PySpark's Arrow UDFs need it
+        import pyspark  # noqa: F401
     except ImportError as exc:
         pytest.skip(f"pyspark (with pandas) is not installed: {exc}")
     if shutil.which("java") is None:

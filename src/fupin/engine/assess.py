@@ -25,7 +25,9 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
+import xlsxwriter
 
+from fupin.engine import facts, quality
 from fupin.engine import rules as R
 from fupin.engine.policy import MONITORING_PARAMETERS, STANDARD_PARAMETERS, PolicySet
 from fupin.engine.schema import polars_schema
@@ -102,12 +104,14 @@ def assess_lazy(households, members, regions=None, *, year: int, policy: PolicyS
         hh.join(facts, on="household_id", how="left")
         .with_columns(
             pl.col("population").fill_null(0),
-            pl.col("m_no_labour_count").fill_null(0),
+            pl.col("members_without_labour").fill_null(0),
             *[pl.col(c).fill_null(False) for c in flag_cols],
             *[pl.col(c).fill_null("") for c in name_cols],
         )
         .with_columns(policy.policy_key_expr(pl.col("region_code")))
         .join(pframe.lazy(), on="policy_key", how="left")
+        # The registry keeps no elimination type (the workflow's leads do).
+        .with_columns(elimination_type=pl.lit(None, dtype=pl.String))
     )
     if errors is not None:
         x = x.join(_finding_codes(errors, year, "error"), on="household_id", how="left")
@@ -173,7 +177,7 @@ def _detail_exprs(as_of: date) -> list[pl.Expr]:
     detailed = pl.any_horizontal([c(f).is_not_null() for f in R.WATER_DETAIL_FIELDS])
     exprs = [
         pl.lit(as_of).alias("detail_as_of"),
-        pl.when(R._reported_used()).then(pl.lit("reported"))
+        pl.when(facts.reported_income_used()).then(pl.lit("reported"))
         .when(c("net_income").is_null()).then(pl.lit("unknown"))
         .otherwise(pl.lit("items")).alias("detail_income_basis"),
         c("m_education_unmet_names").alias("detail_education_unmet_members"),
@@ -196,24 +200,14 @@ def _detail_exprs(as_of: date) -> list[pl.Expr]:
         c("m_serious_illness_names").alias("detail_serious_illness_members"),
         c("m_severe_disability_names").alias("detail_severe_disability_members"),
         c("months_monitored").alias("detail_months_monitored"),
-        (
-            _true_col("risk_eliminated")
-            & (
-                R.months_since("monitoring_since", date(2000, 1, 1))
-                - R.months_since("risk_eliminated_at", date(2000, 1, 1))
-                <= 2
-            ).fill_null(False)
-        ).alias("detail_quick_elimination"),
+        # The registry keeps no elimination type: the flag treats it as possibly 帮扶消除.
+        R.quick_elimination().alias("detail_quick_elimination"),
         c("_warning_codes").fill_null("").alias("detail_warnings"),
         c("monitoring_line").cast(pl.Float64),
     ]
     exprs += [c(p).alias(f"detail_{p}") for p in ASSESSMENT_PARAMETERS if p != "monitoring_line"]
     exprs += [c(f"source_{p}").fill_null("").alias(f"detail_source_{p}") for p in ASSESSMENT_PARAMETERS]
     return exprs
-
-
-def _true_col(name: str) -> pl.Expr:
-    return pl.col(name).fill_null(False)
 
 
 def assess(households, members, regions=None, *, year: int, policy: PolicySet,
@@ -226,6 +220,42 @@ def assess(households, members, regions=None, *, year: int, policy: PolicySet,
     """
     return assess_lazy(households, members, regions, year=year, policy=policy, as_of=as_of,
                        errors=errors).collect()
+
+
+FINDING_COLUMNS = quality.OUTPUT_COLUMNS
+# Checks that compare with the verdict: they run after the assessment.
+AFTER_ASSESSMENT = tuple(c.key for c in R.checks.CHECKS if c.needs_assessment)
+
+
+def assess_with_findings(households, members, regions=None, *, year: int, policy: PolicySet,
+                         as_of: date | None = None, findings: pl.DataFrame | None = None):
+    """The data-quality checks and the assessment of ``year``: (verdicts, findings).
+
+    Every error finding blocks its household's verdict (rules.md "Households with errors").
+    ``findings``: the checks already run while reading a file (the importer's issues, which
+    include its own row errors) — they are used as they are, not run again; otherwise the
+    checks run here. The checks that compare with the verdict (Q24, Q25) run once, after it.
+    """
+    as_of = as_of or date(year, 12, 31)
+    h = households.filter(pl.col("year") == year)
+    m = members.filter(pl.col("year").is_null() | (pl.col("year") == year))
+    prepared = quality.prepare_members(m, as_of=as_of)
+    if findings is None:
+        before = quality.run(h, prepared).select(FINDING_COLUMNS)
+    else:
+        before = _conform_findings(findings, year)
+    verdicts = assess(h, m, regions, year=year, policy=policy, as_of=as_of, errors=before)
+    after = quality.run(h, prepared, assessment=verdicts, codes=AFTER_ASSESSMENT).select(FINDING_COLUMNS)
+    return verdicts, pl.concat([before, after], how="vertical").unique(maintain_order=True)
+
+
+def _conform_findings(findings: pl.DataFrame, year: int) -> pl.DataFrame:
+    schema = {"household_id": pl.String, "year": pl.Int32, "id_number": pl.String, "member_name": pl.String,
+              "code": pl.String, "severity": pl.String, "message_zh": pl.String, "message_en": pl.String}
+    present = findings.columns
+    return findings.filter(pl.col("household_id").is_not_null()).select(
+        [pl.col(c).cast(t) if c in present else pl.lit(None, dtype=t).alias(c) for c, t in schema.items()]
+    ).filter(pl.col("year").is_null() | (pl.col("year") == year))
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -286,8 +316,6 @@ def write_assessment(frame: pl.DataFrame, out) -> Path:
     elif suffix == ".parquet":
         frame.select(OUTPUT_COLUMNS).write_parquet(out)
     elif suffix == ".xlsx":
-        import xlsxwriter
-
         with xlsxwriter.Workbook(str(out)) as wb:
             chinese_frame(frame).write_excel(wb, "评估结果", autofit=False, float_precision=2)
             summary_frame(frame).write_excel(wb, "汇总", autofit=False)

@@ -168,7 +168,8 @@ def explain(row: dict, lang: str = "zh") -> str:
         for key in _split(row.get("elimination_failed")):
             lines.append(f"- 未满足：{_elimination_reason(row, key)}")
     if row.get("detail_quick_elimination"):
-        lines.append("提示：识别监测后2个月内即标注风险消除，请复核是否为“纸面消除”。")
+        lines.append(f"提示：识别监测后不足 {_num(row.get('detail_quick_elimination_months'))} 个月即标注风险消除，"
+                     f"请复核是否为“纸面消除”{_src(row, 'quick_elimination_months')}。")
     if row.get("detail_warnings"):
         lines.append(f"数据提示：{row['detail_warnings']}")
     lines.append(f"政策：{row.get('policy')}")

@@ -26,19 +26,20 @@ Readings (documented in ``docs/department-layouts.md``):
 * A matched person whose 姓名 differs from the registry is still matched (the ID number
   decides) and the lead's evidence says so.
 
-This module never imports Django: the CLI and the web upload read the registry in bulk
-(``fupin.registry.bulk``) and pass frames in.
+This module never imports Django or reads files: the file is read by
+:func:`fupin.io.department.read_department_file`, the registry by the application layer, and both
+come in as frames. Each department's trigger is a rule of the registry
+(:mod:`fupin.engine.rules.triggers`); who may become a lead is :mod:`fupin.engine.facts`'.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import polars as pl
 
-from fupin.engine import idnumber, schema
-from fupin.engine.policy import PolicySet
+from fupin.engine import facts, idnumber, rules, schema
+from fupin.engine.policy import PolicyMissing, PolicySet
 
 KINDS = ("medical", "civil", "education", "housing", "employment", "disaster")
 
@@ -76,13 +77,22 @@ class Layout:
     en: str
     department: str
     measures: tuple[Column, ...]
-    trigger_zh: str
-    trigger_en: str
-    parameters: tuple[str, ...] = ()
 
     @property
     def columns(self) -> tuple[Column, ...]:
         return COMMON_COLUMNS + self.measures
+
+    @property
+    def trigger(self) -> rules.Trigger:
+        return rules.trigger(self.kind)
+
+    @property
+    def trigger_zh(self) -> str:
+        return self.trigger.zh
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        return self.trigger.parameters
 
 
 LAYOUTS: dict[str, Layout] = {
@@ -93,9 +103,6 @@ LAYOUTS: dict[str, Layout] = {
             Column("total_cost", "医疗总费用", "money"),
             Column("reimbursed", "医保报销金额", "money", aliases=("报销金额",)),
         ),
-        "本户年度合规自付医疗费用合计超过 D×比例（脱贫户 medical_share_registered，其他户 medical_share_general）",
-        "the household's yearly out-of-pocket medical costs exceed share × D",
-        ("rural_income_prev_year", "medical_share_registered", "medical_share_general"),
     ),
     "civil": Layout(
         "civil", "民政", "civil affairs", "民政局",
@@ -103,8 +110,6 @@ LAYOUTS: dict[str, Layout] = {
             Column("assistance_type", "救助类型", "code", True, CIVIL_ASSISTANCE),
             Column("amount", "救助金额", "money"),
         ),
-        "新纳入低保、特困供养或临时救助",
-        "newly on 低保, 特困供养 or temporary assistance",
     ),
     "education": Layout(
         "education", "教育", "education", "教育局",
@@ -112,9 +117,6 @@ LAYOUTS: dict[str, Layout] = {
             Column("school_state", "学生状态", "code", True, SCHOOL_STATES, aliases=("在校状态",)),
             Column("education_cost", "非义务教育自付费用", "money"),
         ),
-        "辍学或失学，或本户年度非义务教育自付费用合计超过 education_cost_max",
-        "a dropout, or the household's non-compulsory education costs above education_cost_max",
-        ("education_cost_max",),
     ),
     "housing": Layout(
         "housing", "住建", "housing", "住房和城乡建设局",
@@ -122,8 +124,6 @@ LAYOUTS: dict[str, Layout] = {
             Column("housing_grade", "住房安全等级", "code", True, schema.HOUSING_GRADES, aliases=("鉴定等级",)),
             Column("appraised_on", "鉴定日期", "text"),
         ),
-        "住房鉴定为 C 级或 D 级",
-        "the house appraised grade C or D",
     ),
     "employment": Layout(
         "employment", "人社", "employment", "人力资源和社会保障局",
@@ -131,8 +131,6 @@ LAYOUTS: dict[str, Layout] = {
             Column("employment_state", "就业状态", "code", True, EMPLOYMENT_STATES),
             Column("months_unemployed", "失业月数", "int"),
         ),
-        "失业、务工受阻或返乡未就业",
-        "unemployed, blocked from migrant work, or back home without work",
     ),
     "disaster": Layout(
         "disaster", "应急", "disaster", "应急管理局",
@@ -140,8 +138,6 @@ LAYOUTS: dict[str, Layout] = {
             Column("disaster_loss", "灾害事故损失", "money", True),
             Column("disaster_type", "灾害类型", "text"),
         ),
-        "本户年度灾害事故损失合计大于 0",
-        "the household's disaster or accident losses above 0",
     ),
 }
 
@@ -193,72 +189,9 @@ class MatchResult:
 LEAD_COLUMNS = ("natural_key", "household_id", "year", "region_code", "name", "id_number", "evidence")
 
 
-# --- reading ---------------------------------------------------------------------------------
-
-def _known_headers(kind: str) -> set[str]:
+def known_headers(kind: str) -> set[str]:
+    """Every normalized header of ``kind``'s layout (the reader picks the sheet naming most)."""
     return {h for c in LAYOUTS[kind].columns for h in c.headers}
-
-
-def read_department_file(path, kind: str) -> pl.DataFrame:
-    """The rows of a department file as strings under their headers, plus ``_sheet``/``_row``.
-
-    .xlsx (the sheet whose header names the most layout columns), .csv (UTF-8 or GB18030) or
-    .parquet (typed columns are kept as they are).
-    """
-    from fupin.io.errors import ExchangeFormatError
-
-    path = Path(path)
-    if kind not in LAYOUTS:
-        raise DepartmentFileError(
-            f"未知的部门类型 {kind}，可选：{'、'.join(KINDS)}", f"unknown department kind {kind}; use one of {', '.join(KINDS)}"
-        )
-    if not path.is_file():
-        raise DepartmentFileError(f"找不到文件 {path}，请检查路径。", f"file {path} not found")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".xlsx":
-            return _read_xlsx(path, kind)
-        if suffix in (".csv", ".txt"):
-            from fupin.io.containers import read_csv
-
-            raw = read_csv(path, kind="department")
-            return raw.frame
-        if suffix == ".parquet":
-            frame = pl.read_parquet(path)
-            return frame.with_row_index("_row", offset=1).with_columns(
-                pl.col("_row").cast(pl.Int64), pl.lit(path.name).alias("_sheet")
-            )
-    except ExchangeFormatError as exc:
-        raise DepartmentFileError(exc.message_zh, exc.message_en) from None
-    raise DepartmentFileError(
-        f"文件“{path.name}”的类型不支持：请提供 .xlsx、.csv 或 .parquet 文件。",
-        f"file '{path.name}': unsupported type; give an .xlsx, .csv or .parquet file",
-    )
-
-
-def _read_xlsx(path: Path, kind: str) -> pl.DataFrame:
-    import fastexcel
-
-    from fupin.io.containers import _corrupt, _shape_sheet, check_excel_container
-
-    check_excel_container(path)
-    known = _known_headers(kind)
-    try:
-        reader = fastexcel.read_excel(str(path))
-        best, best_score = None, -1
-        for name in reader.sheet_names:
-            sheet = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
-            grid = pl.DataFrame(sheet.to_arrow())
-            cols = [c.absolute_index for c in sheet.selected_columns]
-            frame, headers, _extra, _h, _abs = _shape_sheet(grid, name, cols, known)
-            score = sum(1 for h in headers if schema.normalize_header(h) in known)
-            if score > best_score:
-                best, best_score = frame, score
-    except Exception as exc:  # calamine raises its own error types for corrupt archives
-        raise _corrupt(path, exc) from None
-    if best is None:
-        raise DepartmentFileError(f"文件“{path.name}”没有工作表。", f"file '{path.name}' has no sheet")
-    return best
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -472,53 +405,8 @@ def _household_measures(kind: str, rows: pl.DataFrame) -> pl.DataFrame:
     """Per household: the measures the trigger reads."""
     # The list of periods is evidence, built later for the lead households only: a sorted list
     # per household over a 10M-row extract costs more than the whole match.
-    aggs: list[pl.Expr] = [pl.len().alias("rows")]
-    if kind == "medical":
-        aggs.append(pl.col("out_of_pocket").sum().alias("out_of_pocket"))
-    elif kind == "civil":
-        aggs.append(pl.col("assistance_type").unique().sort().alias("assistance_types"))
-    elif kind == "education":
-        aggs += [pl.col("school_state").is_in(["辍学", "失学"]).any().alias("dropout"),
-                 pl.col("education_cost").sum().alias("education_cost") if "education_cost" in rows.columns
-                 else pl.lit(0.0).alias("education_cost")]
-    elif kind == "housing":
-        aggs.append(pl.col("housing_grade").is_in(["C", "D"]).any().alias("unsafe"))
-        aggs.append(pl.col("housing_grade").max().alias("worst_grade"))
-    elif kind == "employment":
-        pass
-    elif kind == "disaster":
-        aggs.append(pl.col("disaster_loss").sum().alias("disaster_loss"))
-    return rows.group_by("household_id").agg(aggs)
-
-
-def _trigger(kind: str) -> tuple[pl.Expr, list[pl.Expr]]:
-    """(lead condition, evidence columns) for one department kind over the household frame."""
-    if kind == "medical":
-        share = pl.when(pl.col("registered").fill_null(False)).then(pl.col("medical_share_registered")).otherwise(
-            pl.col("medical_share_general"))
-        threshold = (share * pl.col("rural_income_prev_year")).alias("threshold")
-        return pl.col("out_of_pocket") > threshold, [
-            pl.col("out_of_pocket"), threshold, share.alias("share"), pl.col("rural_income_prev_year").alias("D"),
-            pl.col("registered").fill_null(False).alias("registered"),
-            pl.col("source_rural_income_prev_year").alias("source_D"),
-            pl.when(pl.col("registered").fill_null(False)).then(pl.col("source_medical_share_registered"))
-            .otherwise(pl.col("source_medical_share_general")).alias("source_share"),
-        ]
-    if kind == "civil":
-        return pl.lit(True), [pl.col("assistance_types")]
-    if kind == "education":
-        over = pl.col("education_cost").fill_null(0) > pl.col("education_cost_max")
-        return pl.col("dropout") | over, [
-            pl.col("dropout"), pl.col("education_cost"), pl.col("education_cost_max").alias("threshold"),
-            pl.col("source_education_cost_max").alias("source_threshold"),
-        ]
-    if kind == "housing":
-        return pl.col("unsafe"), [pl.col("worst_grade")]
-    if kind == "employment":
-        return pl.lit(True), []
-    if kind == "disaster":
-        return pl.col("disaster_loss") > 0, [pl.col("disaster_loss")]
-    raise ValueError(kind)
+    measures = rules.trigger(kind).measures(set(rows.columns))
+    return rows.group_by("household_id").agg(pl.len().alias("rows"), *measures)
 
 
 def match_department(raw: pl.DataFrame, *, kind: str, year: int, members: pl.DataFrame,
@@ -537,8 +425,6 @@ def match_department(raw: pl.DataFrame, *, kind: str, year: int, members: pl.Dat
     for parameter in layout.parameters:
         # A threshold that no policy file gives for the year is an error before any row is read.
         if all(policy.lookup(parameter, year, f.region or None) is None for f in policy.files):
-            from fupin.engine.policy import PolicyMissing
-
             raise PolicyMissing(parameter, year, None)
     mapping, unknown = _map_headers(raw, layout, source or "上传文件")
     frame, issues = _typed(raw, layout, mapping, year)
@@ -575,11 +461,11 @@ def match_department(raw: pl.DataFrame, *, kind: str, year: int, members: pl.Dat
     ).collect()
     per_household = _household_measures(kind, matched).join(hh, on="household_id", how="left")
     per_household = _policy_columns(policy, year, per_household, layout.parameters)
-    monitored = pl.col("monitoring_category").is_not_null() & ~pl.col("risk_eliminated").fill_null(False)
-    in_poverty = pl.col("poverty_status").is_in(["未脱贫", "返贫"]).fill_null(False)
-    eligible = ~monitored & ~in_poverty
-    condition, evidence_cols = _trigger(kind)
-    per_household = per_household.with_columns(triggered=condition.fill_null(False), eligible=eligible)
+    # Leads go only to households that could become monitoring objects (rules.md section 2).
+    eligible = ~facts.currently_monitored() & ~facts.in_poverty()
+    trigger = layout.trigger
+    evidence_cols = trigger.evidence()
+    per_household = per_household.with_columns(triggered=trigger.expression().fill_null(False), eligible=eligible)
     lead_households = per_household.filter(pl.col("triggered") & pl.col("eligible"))
     periods = matched.join(lead_households.select("household_id"), on="household_id", how="semi").group_by(
         "household_id").agg(pl.col("period").unique().sort().alias("periods"))
@@ -628,16 +514,3 @@ def match_department(raw: pl.DataFrame, *, kind: str, year: int, members: pl.Dat
     }
     stats["unmatched"] = issue_frame.filter(pl.col("code") == "D09").height
     return MatchResult(kind, year, leads, issue_frame, raw, unknown, stats)
-
-
-def write_match_rejects(result: MatchResult, path) -> int:
-    """The rejects workbook in the importer's layout (sheet 明细: original row + reasons)."""
-    from types import SimpleNamespace
-
-    from fupin.io.rejects import write_rejects
-
-    raw = result.raw.with_columns(pl.col("_sheet").cast(pl.String), pl.col("_row").cast(pl.Int64))
-    raw = raw.with_columns([pl.col(c).cast(pl.String) for c in raw.columns if c not in ("_sheet", "_row")])
-    registry = SimpleNamespace(issues=result.issues, raw={"flat": raw},
-                               unknown_columns={"明细": result.unknown_columns} if result.unknown_columns else {})
-    return write_rejects(registry, path)

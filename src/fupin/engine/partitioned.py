@@ -52,6 +52,7 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from fupin.engine.assess import ASSESSMENT_PARAMETERS, assess_lazy
 from fupin.engine.policy import PolicySet
@@ -174,8 +175,6 @@ def partition_registry(src, dst, *, partition_by: str = "county") -> dict[str, i
 
 
 def _rows(files: list[Path]) -> int:
-    import pyarrow.parquet as pq
-
     return sum(pq.read_metadata(str(f)).num_rows for f in files)
 
 

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import polars as pl
 
+from fupin import divisions
+
 BUILTIN = ("national",)
 
 # Chinese names used in messages; the rule registry holds the rule labels.
@@ -47,6 +49,7 @@ PARAMETER_LABELS: dict[str, tuple[str, str]] = {
     "education_cost_max": ("非义务教育自付费用上限", "maximum non-compulsory education cost"),
     "income_drop_share": ("收入大幅缩减比例", "income drop share"),
     "elimination_min_months": ("风险消除最少监测月数", "minimum months before risk elimination"),
+    "quick_elimination_months": ("帮扶消除复核期（识别后不足该月数即消除的需复核）", "a 帮扶消除 fewer whole months than this after identification is flagged"),
     "exit_incidence": ("贫困村退出贫困发生率", "village exit incidence"),
     "exit_incidence_west": ("西部地区贫困村退出贫困发生率", "village exit incidence, west zone"),
     "listed_village_poor_min": ("挂牌督战村贫困人口下限", "listed-supervision village minimum poor people"),
@@ -65,7 +68,7 @@ STANDARD_PARAMETERS = (
 # Parameters monitoring (sections 2–3) needs wherever a monitoring line applies.
 MONITORING_PARAMETERS = (
     "rural_income_prev_year", "medical_share_registered", "medical_share_general",
-    "education_cost_max", "income_drop_share", "elimination_min_months",
+    "education_cost_max", "income_drop_share", "elimination_min_months", "quick_elimination_months",
 )
 # Parameters of the village and county aggregates (section 4).
 REGION_PARAMETERS = (
@@ -101,14 +104,7 @@ class PolicyMissing(PolicyError):
 
 
 def _province_name(prefix2: str) -> str:
-    if not prefix2:
-        return ""
-    try:
-        from fupin.divisions import names
-
-        return names().get(prefix2 + "0" * 10, "")
-    except Exception:  # noqa: BLE001 — a missing division table only loses the name
-        return ""
+    return divisions.names().get(prefix2 + "0" * 10, "") if prefix2 else ""
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import polars as pl
 
+from fupin import divisions
+from fupin.engine import facts
 from fupin.engine import rules as R
 from fupin.engine.policy import REGION_PARAMETERS, PolicySet
 
 LEVEL_DIGITS = {"village": 12, "town": 9, "county": 6}
-POOR_STATUSES = ["未脱贫", "返贫"]
 
 
 def _pad(expr: pl.Expr) -> pl.Expr:
@@ -45,27 +46,47 @@ def _regions_frame(regions) -> pl.DataFrame:
     ).unique("region_code", keep="last")
 
 
-def region_summary(assessment: pl.DataFrame, households: pl.DataFrame, members, regions, *,
+VERDICT_COLUMNS = ("meets_standard", "monitoring_category", *R.INDICATORS)
+
+
+def region_summary(assessment: pl.DataFrame | None, households: pl.DataFrame, members, regions, *,
                    year: int, level: str = "village", region: str | None = None,
                    policy: PolicySet) -> pl.DataFrame:
-    """One row per region at ``level`` (village | town | county), sorted by code."""
+    """One row per region at ``level`` (village | town | county), sorted by code.
+
+    The counts of households and people (in total, registered, remaining poor) and the incidence
+    come from the registry; the figures that need a verdict (projected incidence, exit, leads,
+    unmet indicators) from ``assessment``, and are empty (null) without one — a year that has
+    not been assessed still has its registry figures.
+    """
     if level not in LEVEL_DIGITS:
         raise ValueError(f"level 应为 village、town 或 county (level must be village, town or county): {level}")
     digits = LEVEL_DIGITS[level]
     hh = households.lazy() if isinstance(households, pl.DataFrame) else households
-    hh = hh.filter(pl.col("year") == year).select("household_id", "registered", "poverty_status")
-    a = assessment.lazy().join(hh, on="household_id", how="left")
+    mem = members.lazy() if isinstance(members, pl.DataFrame) else members
+    hh = hh.filter(pl.col("year") == year).select("household_id", "region_code", "registered", "poverty_status")
+    people = facts.population_of(mem.filter(pl.col("year").is_null() | (pl.col("year") == year))).select(
+        "household_id", "population")
+    a = hh.join(people, on="household_id", how="left")
+    assessed = assessment is not None
+    if assessed:
+        verdicts = assessment.lazy().select("household_id", *VERDICT_COLUMNS)
+        a = a.join(verdicts, on="household_id", how="left")
+    else:
+        a = a.with_columns([pl.lit(None, dtype=pl.String).alias(c) for c in VERDICT_COLUMNS])
     if region:
-        from fupin.divisions import scope_prefix
-
-        a = a.filter(pl.col("region_code").str.starts_with(scope_prefix(region)))
+        a = a.filter(pl.col("region_code").str.starts_with(divisions.scope_prefix(region)))
     a = a.with_columns(
         code=_pad(pl.col("region_code").str.slice(0, digits)),
         village=_pad(pl.col("region_code")),
-        _poor=pl.col("registered").fill_null(False) & pl.col("poverty_status").is_in(POOR_STATUSES).fill_null(False),
-        _reg=pl.col("registered").fill_null(False),
+        _poor=facts.remaining_poor(),
+        _reg=facts.registered(),
     )
     pop = pl.col("population").fill_null(0)
+
+    def when_assessed(expr: pl.Expr) -> pl.Expr:
+        return expr if assessed else pl.lit(None, dtype=pl.Int64)
+
     counts = a.group_by("code").agg(
         households=pl.len().cast(pl.Int64),
         people=pop.sum().cast(pl.Int64),
@@ -73,11 +94,12 @@ def region_summary(assessment: pl.DataFrame, households: pl.DataFrame, members, 
         registered_people=pop.filter(pl.col("_reg")).sum().cast(pl.Int64),
         remaining_poor_households=pl.col("_poor").sum().cast(pl.Int64),
         remaining_poor_people=pop.filter(pl.col("_poor")).sum().cast(pl.Int64),
-        projected_poor_people=pop.filter(pl.col("_poor") & (pl.col("meets_standard") != "yes")).sum().cast(pl.Int64),
-        **{f"leads_{c}": (pl.col("monitoring_category") == c).sum().cast(pl.Int64)
-           for c in ("unstable", "marginal", "sudden", "unknown")},
-        monitored=(pl.col("monitoring_category") == "monitored").sum().cast(pl.Int64),
-        **{f"unmet_{k}": (pl.col(k) == "unmet").sum().cast(pl.Int64) for k in R.INDICATORS},
+        projected_poor_people=when_assessed(
+            pop.filter(pl.col("_poor") & (pl.col("meets_standard") != "yes").fill_null(True)).sum().cast(pl.Int64)),
+        **{f"leads_{c}": when_assessed((pl.col("monitoring_category") == c).sum().cast(pl.Int64))
+           for c in R.WORK_LIST_CATEGORIES},
+        monitored=when_assessed((pl.col("monitoring_category") == "monitored").sum().cast(pl.Int64)),
+        **{f"unmet_{k}": when_assessed((pl.col(k) == "unmet").sum().cast(pl.Int64)) for k in R.INDICATORS},
     ).collect()
 
     reg = _regions_frame(regions)
@@ -147,10 +169,5 @@ def region_summary(assessment: pl.DataFrame, households: pl.DataFrame, members, 
 def _names(codes: list[str], reg: pl.DataFrame) -> dict[str, str | None]:
     """Village names from the regions table; towns and counties from the division table."""
     given = dict(zip(reg["region_code"].to_list(), reg["name"].to_list(), strict=True))
-    try:
-        from fupin.divisions import names as official
-
-        table = official()
-    except Exception:  # noqa: BLE001 — names are a convenience; codes stay authoritative
-        table = {}
+    table = divisions.names()
     return {c: given.get(c) or table.get(c) for c in codes}

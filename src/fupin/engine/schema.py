@@ -32,7 +32,10 @@ CAUSES = (
     "因病", "因残", "因学", "因灾", "缺土地", "缺水", "缺技术", "缺劳力", "缺资金",
     "交通条件落后", "自身发展动力不足", "其他",
 )
-MONITORING_CATEGORIES = ("脱贫不稳定户", "边缘易致贫户", "突发严重困难户")
+# 监测对象类别: the key the engine and the leads use for each category, and the exchange
+# format's code the registry stores for it.
+MONITORING_CATEGORY_CODES = {"unstable": "脱贫不稳定户", "marginal": "边缘易致贫户", "sudden": "突发严重困难户"}
+MONITORING_CATEGORIES = tuple(MONITORING_CATEGORY_CODES.values())
 HOUSING_GRADES = ("A", "B", "C", "D")
 HOUSING_RENOVATION = ("无需", "未改造", "改造中", "已完成")
 WATER_QUALITY = ("达标", "基本达标", "不达标")

@@ -31,7 +31,9 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 
+from fupin.engine.assess import ASSESSMENT_PARAMETERS, assess_lazy
 from fupin.engine.partitioned import (
     KEY_LENGTHS,
     PartitionedSummary,
@@ -39,6 +41,8 @@ from fupin.engine.partitioned import (
     _require_container,
     scan_output,
 )
+from fupin.engine.policy import load_policies
+from fupin.engine.quality import findings
 from fupin.engine.schema import polars_schema
 
 CROSS_FLAG = "_cross_q04"
@@ -107,16 +111,12 @@ def spark_session(master: str = "local[2]", driver_memory: str = "2g", shuffle_p
 
 def _output_schema(year: int, policy, as_of: date | None) -> dict[str, pl.DataType]:
     """The engine's own output schema, from the plan over empty canonical frames."""
-    from fupin.engine.assess import assess_lazy
-
     empty = {t: pl.DataFrame(schema=polars_schema(t, exchange_only=False)) for t in ("households", "members")}
     return dict(assess_lazy(empty["households"], empty["members"], year=year, policy=policy,
                             as_of=as_of).collect_schema())
 
 
 def _arrow_type(dtype: pl.DataType):
-    import pyarrow as pa
-
     types = {pl.String: pa.string(), pl.Int32: pa.int32(), pl.Int64: pa.int64(), pl.Float64: pa.float64(),
              pl.Boolean: pa.bool_(), pl.Date: pa.date32()}
     for k, v in types.items():
@@ -142,8 +142,6 @@ _POLICIES: dict[tuple[str, ...], object] = {}
 
 
 def _policy(paths: tuple[str, ...], identity: str):
-    from fupin.engine.policy import load_policies
-
     if paths not in _POLICIES:
         _POLICIES[paths] = load_policies(list(paths))
     policy = _POLICIES[paths]
@@ -162,11 +160,6 @@ def county_assessor(*, year: int, policy_paths: tuple[str, ...], identity: str, 
     """The function Spark runs per county: (households, members) Arrow tables -> output rows."""
 
     def run(households, members):
-        import pyarrow as pa
-
-        from fupin.engine.assess import assess_lazy
-        from fupin.engine.quality import findings
-
         arrow_schema = pa.schema([(name, _arrow_type(dt)) for name, dt in schema.items()])
         if households.num_rows == 0:
             return arrow_schema.empty_table()
@@ -191,11 +184,8 @@ def assess_spark(input_dir, *, year: int, policy_paths=(), as_of: date | None = 
     """Assess ``year`` on Spark, one county per executor call; rows to ``out_dir`` (Parquet,
     partitioned by ``partition_by``). Same rows as :func:`fupin.engine.assess.assess` with the
     findings as errors. Raises PolicyMissing before the job runs when a value is missing."""
-    from pyspark.sql import functions as F
-    from pyspark.sql.types import StructField, StructType
-
-    from fupin.engine.assess import ASSESSMENT_PARAMETERS
-    from fupin.engine.policy import load_policies
+    from pyspark.sql import functions as F  # noqa: PLC0415 - PySpark is optional
+    from pyspark.sql.types import StructField, StructType  # noqa: PLC0415
 
     started = time.perf_counter()
     input_dir, out_dir = Path(input_dir), Path(out_dir)
