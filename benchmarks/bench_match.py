@@ -26,6 +26,7 @@ import numpy as np
 import polars as pl
 
 from fupin.engine import idnumber, matching
+from fupin.io import department
 from fupin.engine.policy import load_policies
 
 YEAR = 2023
@@ -94,7 +95,7 @@ def baseline(claims_path: Path, members_path: Path) -> int:
 
 
 def measured(claims_path: Path, members_path: Path, households_path: Path, policy) -> matching.MatchResult:
-    raw = matching.read_department_file(claims_path, "medical")
+    raw = department.read_department_file(claims_path, "medical")
     return matching.match_department(raw, kind="medical", year=YEAR, members=pl.read_parquet(members_path),
                                      households=pl.read_parquet(households_path), policy=policy,
                                      source=claims_path.name)

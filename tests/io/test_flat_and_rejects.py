@@ -7,9 +7,9 @@ from datetime import date
 import fastexcel
 import polars as pl
 
-from io_helpers import pid, raw_tables, write_tables
 from fupin.io import read_registry, write_rejects
 from fupin.io.codes import REJECT_COLUMNS
+from tests.io.io_helpers import pid, raw_tables, write_tables
 
 
 def flat_rows(**over):

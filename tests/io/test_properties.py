@@ -8,9 +8,9 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from io_helpers import raw_tables, write_tables
 from fupin.engine import idnumber
 from fupin.io import ExchangeFormatError, read_registry, write_registry
+from tests.io.io_helpers import raw_tables, write_tables
 
 cell = st.one_of(st.none(), st.text(max_size=12), st.sampled_from(["是", "否", "-1", "1,200元", "13", "2023-13", "X", ""]))
 
@@ -104,7 +104,7 @@ def test_xlsx_round_trip_of_any_float_from_a_millionth_of_a_yuan_and_yes_no(tmp_
     exact second load is skipped for columns of whole numbers (see
     ``containers._probe_needed``); such amounts have no meaning in yuan.
     """
-    from io_helpers import households_frame, members_frame
+    from tests.io.io_helpers import households_frame, members_frame
 
     h = households_frame([dict(wage_income=money, food_secure=yes)])
     m = members_frame()

@@ -8,8 +8,14 @@ import openpyxl
 import polars as pl
 import pytest
 
-from io_helpers import households_frame, members_frame, pid, raw_tables, write_tables
-from fupin.io import ExchangeFormatError, read_registry, write_registry
+from fupin.io import ExchangeFormatError, read_registry
+from tests.io.io_helpers import (
+    households_frame,
+    members_frame,
+    pid,
+    raw_tables,
+    write_tables,
+)
 
 
 def codes(reg, table=None):
@@ -355,3 +361,21 @@ def test_large_tables_parse_distinct_values_with_the_same_outcome(tmp_path):
     assert e04["row"].to_list() == [12] and e04["value"].to_list() == ["E"]
     assert reg.households["food_secure"][11] is False
     assert reg.rejected().height == 1
+
+
+def test_a_year_of_zero_is_a_year_out_of_range_not_a_crash(tmp_path):
+    import polars as pl
+
+    from fupin.io import read_registry
+    from tests.io.io_helpers import households_frame, members_frame
+
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    households, members = households_frame(), members_frame()
+    households.with_columns(pl.col(c).cast(pl.String) for c in households.columns).with_columns(
+        year=pl.lit("0")).write_csv(folder / "households.csv")
+    members.with_columns(pl.col(c).cast(pl.String) for c in members.columns).write_csv(folder / "members.csv")
+    issues = read_registry(folder).issues
+    e13 = issues.filter(pl.col("code") == "E13")
+    assert e13.height == households.height
+    assert "1900–2100" in e13["message_zh"][0]

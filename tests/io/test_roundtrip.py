@@ -7,9 +7,9 @@ from datetime import date
 import polars as pl
 import pytest
 
-from io_helpers import households_frame, members_frame, pid
 from fupin.engine import schema
 from fupin.io import read_registry, write_registry
+from tests.io.io_helpers import households_frame, members_frame, pid
 
 
 def tricky():

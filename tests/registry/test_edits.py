@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import threading
 from datetime import date
@@ -12,8 +13,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from fupin.accounts.models import Role
+from fupin.accounts.scoping import Scope
 from fupin.accounts.services import create_user
 from fupin.engine import idnumber, schema
+from tests.scopes import EVERYWHERE
 
 VILLAGE = "500101102201"
 OTHER = "500102001201"
@@ -45,7 +48,7 @@ def load():
                      schema=schema.polars_schema("households"))
     m = pl.DataFrame([member("H1", 1), member("H1", 2, "之子"), member("H2", 3), member("X1", 4)],
                      schema=schema.polars_schema("members"))
-    import_frames(h, m, schema.empty_frame("regions"), source="t", source_format="test")
+    import_frames(h, m, schema.empty_frame("regions"), scope=EVERYWHERE, source="t", source_format="test")
 
 
 @pytest.fixture
@@ -61,14 +64,14 @@ def cadre(db):
 def h1():
     from fupin.registry.models import Household
 
-    return Household.objects.get(household_id="H1")
+    return Household.objects.within(EVERYWHERE).get(household_id="H1")
 
 
 def test_edit_saves_the_canonical_value_bumps_version_and_records_who(data, cadre):
     from fupin.registry.services.edits import edit_household
 
     before = h1()
-    outcome = edit_household(cadre, before.pk, {"food_secure": "是", "wage_income": "21,000元"}, version=before.version)
+    outcome = edit_household(Scope.of(cadre), before.pk, {"food_secure": "是", "wage_income": "21,000元"}, version=before.version)
     after = h1()
     assert after.food_secure is True and after.wage_income == 21000.0 and after.version == before.version + 1
     assert set(outcome.changed) == {"food_secure", "wage_income"}
@@ -79,11 +82,17 @@ def test_edit_saves_the_canonical_value_bumps_version_and_records_who(data, cadr
 def test_edit_error_message_is_the_importers_message_for_the_same_value(data, cadre, tmp_path):
     from fupin.io import read_registry
     from fupin.registry.services.edits import EditRejected, edit_household
-    from fupin.registry.services.validation import _write
+
+    def _write(path, table, rows):
+        fields = schema.fields(table, exchange_only=True)
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow([f.zh for f in fields])
+            writer.writerows([row.get(f.name) or "" for f in fields] for row in rows)
 
     h = h1()
     with pytest.raises(EditRejected) as refused:
-        edit_household(cadre, h.pk, {"housing_grade": "E"}, version=h.version)
+        edit_household(Scope.of(cadre), h.pk, {"housing_grade": "E"}, version=h.version)
     [issue] = refused.value.result.errors
     assert issue.field == "housing_grade" and issue.code == "E04"
     # The same value through import gives the same message.
@@ -100,21 +109,21 @@ def test_edit_that_leaves_the_household_without_head_is_refused(data, cadre):
     from fupin.registry.models import Member
     from fupin.registry.services.edits import EditRejected, edit_member
 
-    head = Member.objects.get(household_key="H1", relationship="户主")
+    head = Member.objects.within(EVERYWHERE).get(household_key="H1", relationship="户主")
     with pytest.raises(EditRejected) as refused:
-        edit_member(cadre, head.pk, {"relationship": "之子"}, version=head.version)
+        edit_member(Scope.of(cadre), head.pk, {"relationship": "之子"}, version=head.version)
     assert "Q05" in {i.code for i in refused.value.result.errors}
-    assert Member.objects.get(pk=head.pk).relationship == "户主"
+    assert Member.objects.within(EVERYWHERE).get(pk=head.pk).relationship == "户主"
 
 
 def test_member_id_number_of_another_household_is_refused(data, cadre):
     from fupin.registry.models import Member
     from fupin.registry.services.edits import EditRejected, edit_member
 
-    son = Member.objects.get(household_key="H1", relationship="之子")
-    taken = Member.objects.get(household_key="H2").id_number
+    son = Member.objects.within(EVERYWHERE).get(household_key="H1", relationship="之子")
+    taken = Member.objects.within(EVERYWHERE).get(household_key="H2").id_number
     with pytest.raises(EditRejected) as refused:
-        edit_member(cadre, son.pk, {"id_number": taken}, version=son.version)
+        edit_member(Scope.of(cadre), son.pk, {"id_number": taken}, version=son.version)
     assert [i.code for i in refused.value.result.errors if i.field == "id_number"] == ["Q04"]
 
 
@@ -122,9 +131,9 @@ def test_stale_edit_is_refused_and_nothing_is_overwritten(data, cadre):
     from fupin.registry.services.edits import StaleEdit, edit_household
 
     opened = h1().version
-    edit_household(cadre, h1().pk, {"food_secure": "是"}, version=opened)
+    edit_household(Scope.of(cadre), h1().pk, {"food_secure": "是"}, version=opened)
     with pytest.raises(StaleEdit):
-        edit_household(cadre, h1().pk, {"wage_income": "1"}, version=opened)
+        edit_household(Scope.of(cadre), h1().pk, {"wage_income": "1"}, version=opened)
     assert h1().wage_income == 20000.0 and h1().food_secure is True
 
 
@@ -132,16 +141,16 @@ def test_household_outside_the_scope_is_not_found(data, cadre):
     from fupin.registry.models import Household
     from fupin.registry.services.edits import edit_household
 
-    x1 = Household.objects.get(household_id="X1")
+    x1 = Household.objects.within(EVERYWHERE).get(household_id="X1")
     with pytest.raises(Http404):
-        edit_household(cadre, x1.pk, {"food_secure": "是"}, version=x1.version)
+        edit_household(Scope.of(cadre), x1.pk, {"food_secure": "是"}, version=x1.version)
 
 
 def test_household_cannot_be_moved_out_of_the_editors_scope(data, cadre):
     from fupin.registry.services.edits import EditRejected, edit_household
 
     with pytest.raises(EditRejected) as refused:
-        edit_household(cadre, h1().pk, {"region_code": OTHER}, version=h1().version)
+        edit_household(Scope.of(cadre), h1().pk, {"region_code": OTHER}, version=h1().version)
     assert [i.field for i in refused.value.result.errors] == ["region_code"]
 
 
@@ -150,7 +159,7 @@ def test_read_only_analyst_cannot_edit(data):
 
     analyst = create_user("analyst", Role.ANALYST, VILLAGE, PASSWORD)
     with pytest.raises(PermissionDenied):
-        edit_household(analyst, h1().pk, {"food_secure": "是"}, version=h1().version)
+        edit_household(Scope.of(analyst), h1().pk, {"food_secure": "是"}, version=h1().version)
 
 
 @pytest.mark.postgres
@@ -178,7 +187,7 @@ def test_two_concurrent_editors_on_postgres_second_is_told_and_nothing_overwritt
 
     def editor(name: str, change: dict):
         try:
-            outcomes[name] = edits.edit_household(cadre, pk, change, version=opened)
+            outcomes[name] = edits.edit_household(Scope.of(cadre), pk, change, version=opened)
         except edits.StaleEdit as exc:
             outcomes[name] = exc
         finally:
@@ -198,7 +207,7 @@ def test_two_concurrent_editors_on_postgres_second_is_told_and_nothing_overwritt
     stale = [n for n, o in outcomes.items() if isinstance(o, edits.StaleEdit)]
     saved = [n for n, o in outcomes.items() if isinstance(o, edits.EditOutcome)]
     assert len(stale) == 1 and len(saved) == 1
-    after = Household.objects.get(pk=pk)
+    after = Household.objects.within(EVERYWHERE).get(pk=pk)
     assert after.version == opened + 1
     if saved == ["a"]:
         assert after.food_secure is True and after.wage_income == 20000.0
@@ -212,18 +221,18 @@ def test_two_member_edits_validated_against_the_same_household_the_second_is_tol
     from fupin.registry.models import Member
     from fupin.registry.services import edits
 
-    head, child = Member.objects.filter(household_key="H1").order_by("id")
+    head, child = Member.objects.within(EVERYWHERE).filter(household_key="H1").order_by("id")
     original = edits._validate
 
     def validate_while_another_cadre_saves(*args, **kwargs):
         result = original(*args, **kwargs)
         monkeypatch.setattr(edits, "_validate", original)
         # Another cadre's member edit lands between this validation and this save.
-        edits.edit_member(cadre, head.pk, {"name": "户主改名"}, version=head.version)
+        edits.edit_member(Scope.of(cadre), head.pk, {"name": "户主改名"}, version=head.version)
         return result
 
     monkeypatch.setattr(edits, "_validate", validate_while_another_cadre_saves)
     with pytest.raises(edits.StaleEdit):
-        edits.edit_member(cadre, child.pk, {"name": "儿子改名"}, version=child.version)
-    assert Member.objects.get(pk=child.pk).name == child.name
-    assert Member.objects.get(pk=head.pk).name == "户主改名"
+        edits.edit_member(Scope.of(cadre), child.pk, {"name": "儿子改名"}, version=child.version)
+    assert Member.objects.within(EVERYWHERE).get(pk=child.pk).name == child.name
+    assert Member.objects.within(EVERYWHERE).get(pk=head.pk).name == "户主改名"

@@ -20,6 +20,7 @@ E09   年度 differs from the year given for the import (``--year``)
 E10   birth date in the ID number after the assessment date or before 1900
 E11   location names (县 / 乡(镇) / 行政村) unknown, ambiguous, or contradicting 区划代码
 E12   flat layout: a household field differs between the rows of one household
+E13   a year (年度, 脱贫年度, 首次识别年度, 摘帽年度) outside 1900–2100
 R00   sound row returned because another row of its household has an error
 W01   phone number is neither an 11-digit mobile nor an area-code landline (warning)
 ====  ==========================================================================================
@@ -29,6 +30,9 @@ parsing here, the others by :mod:`fupin.engine.quality`).
 """
 
 from __future__ import annotations
+
+from fupin.engine import rules
+from fupin.engine.rules import SEVERITY
 
 ERROR = "error"
 WARNING = "warning"
@@ -47,10 +51,12 @@ CODES: dict[str, tuple[str, str, str]] = {
     "E10": (ERROR, "出生日期不合理", "birth date out of range"),
     "E11": (ERROR, "地名无法对应区划", "location names do not resolve"),
     "E12": (ERROR, "同一户的户信息在各行不一致", "household fields differ between rows"),
+    "E13": (ERROR, "年份超出范围", "year out of range"),
     "R00": (ERROR, "随本户退回", "returned with its household"),
     "W01": (WARNING, "联系电话格式异常", "unusual phone number"),
-    "Q01": (ERROR, "证件号码错误", "ID number malformed or wrong check character"),
-    "Q02": (WARNING, "15位身份证号已升级", "15-digit ID upgraded"),
+    # Q01/Q02 are the rule registry's (decided while the ID numbers are parsed here).
+    **{code: (SEVERITY[code], rules.label("quality", code), rules.label("quality", code, "en"))
+       for code in ("Q01", "Q02")},
 }
 
 RETURNED_ZH = "本行无误，因本户其他行有问题随户一并退回，请与本户其他行一起修改后重新导入"
@@ -72,8 +78,7 @@ ISSUE_SCHEMA = {
 
 
 def severity(code: str) -> str:
+    """Of an importer's code, or of a quality check of the rule registry."""
     if code in CODES:
         return CODES[code][0]
-    from fupin.engine.quality import SEVERITY
-
     return SEVERITY[code]

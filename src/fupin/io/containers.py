@@ -3,7 +3,8 @@
 Every table comes out as a :class:`RawSheet`: all cells as strings under their original
 headers, plus ``_sheet`` and ``_row`` (the Excel row number with the header on row 1 when the
 header is the first row; the CSV line number; the Parquet row position + 1). Nothing is
-interpreted here beyond finding the header row and the layout.
+interpreted here beyond finding the header row and the layout. :func:`sheet_from_rows` makes the
+same :class:`RawSheet` from rows held in memory, as their CSV file would read, without any file.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import fastexcel
 import polars as pl
 
 from fupin.engine import schema
@@ -149,6 +151,20 @@ def _dedupe(headers: list[str]) -> list[str]:
     return out
 
 
+def _column(frame: pl.DataFrame, name: str) -> pl.Expr:
+    """The column named ``name``, literally: a header such as "*" or "^…$" is no wildcard/regex."""
+    return pl.nth(frame.columns.index(name))
+
+
+def _columns(frame: pl.DataFrame, names: list[str]) -> list[pl.Expr]:
+    return [_column(frame, n) for n in names]
+
+
+def _not_empty(frame: pl.DataFrame, names: list[str]) -> pl.Expr:
+    """Rows with at least one non-blank cell among ``names``."""
+    return pl.any_horizontal([_column(frame, n).str.strip_chars().ne("").fill_null(False) for n in names])
+
+
 def _shape_sheet(grid: pl.DataFrame, sheet: str, abs_columns: list[int], known: set[str],
                  row_offset: int = 1) -> tuple[pl.DataFrame, list[str], list[str], int, dict[str, int]]:
     """Cut a grid of strings at its header row; returns (frame, headers, extra unknown, header index)."""
@@ -178,16 +194,13 @@ def _shape_sheet(grid: pl.DataFrame, sheet: str, abs_columns: list[int], known: 
     frame = body.select([pl.col(c).alias(n) for c, n in zip(keep, names, strict=True)] + [pl.col("_row")])
     # Empty rows are skipped silently (their row numbers are simply not used).
     if names:
-        frame = frame.filter(
-            pl.any_horizontal([pl.col(n).str.strip_chars().ne("").fill_null(False) for n in names])
-        )
-    frame = frame.with_columns(pl.lit(sheet).alias("_sheet")).select([*names, "_sheet", "_row"])
+        frame = frame.filter(_not_empty(frame, names))
+    frame = frame.with_columns(pl.lit(sheet).alias("_sheet"))
+    frame = frame.select(_columns(frame, [*names, "_sheet", "_row"]))
     return frame, names, extra, h, dict(zip(names, absolutes, strict=True))
 
 
 def read_xlsx(path: Path, progress: Progress = None) -> list[RawSheet]:
-    import fastexcel
-
     check_excel_container(path)
     try:
         reader = fastexcel.read_excel(str(path))
@@ -383,20 +396,61 @@ def read_csv(path: Path, kind: str | None = None) -> RawSheet:
     finally:
         if source != path:
             source.unlink(missing_ok=True)
+    return _csv_sheet(frame, path.name, kind)
+
+
+def _csv_sheet(frame: pl.DataFrame, name: str, kind: str | None) -> RawSheet:
+    """Shape a grid of strings laid out as a CSV file (header on line 1, data from line 2).
+
+    Shared by :func:`read_csv` and :func:`sheet_from_rows`, so that rows given in memory become
+    exactly the sheet their CSV file would.
+    """
     headers = [h.strip() for h in frame.columns]
     frame.columns = _dedupe([h or f"(无表头 列{_excel_column(i)})" for i, h in enumerate(headers)])
     headers = list(frame.columns)
     extra = [h for h in headers if h.startswith("(无表头 列")]
     frame = frame.with_row_index("_row", offset=2).with_columns(
-        pl.col("_row").cast(pl.Int64), pl.lit(path.name).alias("_sheet")
+        pl.col("_row").cast(pl.Int64), pl.lit(name).alias("_sheet")
     )
     if headers:
-        frame = frame.filter(
-            pl.any_horizontal([pl.col(n).str.strip_chars().ne("").fill_null(False) for n in headers])
-        )
-    frame = frame.select([*headers, "_sheet", "_row"])
+        frame = frame.filter(_not_empty(frame, headers))
+    frame = frame.select(_columns(frame, [*headers, "_sheet", "_row"]))
     kind = kind or classify_headers(headers) or "unknown"
-    return RawSheet(kind, path.name, frame, headers, extra)
+    return RawSheet(kind, name, frame, headers, extra)
+
+
+def sheet_from_rows(kind: str, rows: list[dict[str, str]], *, sheet_name: str,
+                    headers: list[str] | None = None) -> RawSheet:
+    """A :class:`RawSheet` from rows held in memory, exactly as their CSV file would read.
+
+    ``rows`` are typed strings keyed by header (the Chinese headers of ``fupin.engine.schema``,
+    ``schema.fields(table, exchange_only=True)``); a missing key or ``None`` is an empty cell.
+    The columns are ``headers`` when given, else every exchange header of the table ``kind``
+    in the schema's order followed by any other key of the rows (in the order first seen; for
+    ``kind="flat"`` the keys only). Rows are numbered like CSV lines — header on row 1, data
+    from row 2 — and empty rows are skipped without giving up their numbers, as
+    :func:`read_csv` does; ``_sheet`` is ``sheet_name``. Nothing is written anywhere.
+    """
+    if kind not in (*TABLE_NAMES, "flat"):
+        raise ValueError(f"kind must be one of {', '.join((*TABLE_NAMES, 'flat'))}; got {kind!r}")
+    if headers is None:
+        order = [f.zh for f in schema.fields(kind, exchange_only=True)] if kind in TABLE_NAMES else []
+        headers = list(dict.fromkeys([*order, *(k for row in rows for k in row)]))
+    else:
+        headers = list(headers)
+        if len(set(headers)) != len(headers):
+            raise ValueError(f"duplicate headers: {headers}")
+        unknown = {k for row in rows for k in row} - set(headers)
+        if unknown:
+            raise ValueError(f"rows have keys that are not among the headers: {sorted(unknown)}")
+
+    def text(value) -> str:
+        # As a CSV writer then reader would give it back: no value is an empty cell.
+        return "" if value is None else str(value)
+
+    frame = pl.DataFrame({h: [text(row.get(h)) for row in rows] for h in headers},
+                         schema={h: pl.String for h in headers})
+    return _csv_sheet(frame, sheet_name, kind)
 
 
 def _find_file(folder: Path, table: str, suffix: str) -> Path | None:
@@ -455,10 +509,11 @@ def read_parquet_folder(folder: Path, progress: Progress = None) -> list[RawShee
             ) from None
         headers = list(frame.columns)
         frame = frame.select(
-            [pl.col(c).cast(pl.String) for c in headers]
+            [c.cast(pl.String) for c in _columns(frame, headers)]
         ).with_row_index("_row", offset=1).with_columns(
             pl.col("_row").cast(pl.Int64), pl.lit(p.name).alias("_sheet")
-        ).select([*headers, "_sheet", "_row"])
+        )
+        frame = frame.select(_columns(frame, [*headers, "_sheet", "_row"]))
         out.append(RawSheet(table, p.name, frame, headers, typed=True))
     return out
 

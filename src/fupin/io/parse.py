@@ -53,6 +53,19 @@ def parse_int(s: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     return pl.when(error.is_null()).then(value.cast(pl.Int32)), error
 
 
+# Fields that hold a calendar year: a number outside these years is a typing error (E13), not a
+# year the engine could compute with (a date of year 0 does not exist).
+YEAR_FIELDS = frozenset({"year", "exit_year", "identified_year", "county_exit_year"})
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+
+
+def parse_year(s: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    value, error = parse_int(s)
+    out_of_range = value.is_not_null() & ~value.is_between(FIRST_YEAR, LAST_YEAR)
+    return (pl.when(out_of_range).then(None).otherwise(value),
+            pl.when(out_of_range).then(pl.lit("E13")).otherwise(error))
+
+
 def parse_yesno(s: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     t = s.str.to_lowercase().str.replace_all(r"[\s\u3000]", "")
     yes = t.is_in(list(schema.YES_WORDS))
@@ -121,7 +134,7 @@ def parse_field(s: pl.Expr, f: schema.Field, *, table: str) -> tuple[pl.Expr, pl
     if kind == "number":
         return parse_number(s)
     if kind == "int":
-        return parse_int(s)
+        return parse_year(s) if f.name in YEAR_FIELDS else parse_int(s)
     if kind == "yesno":
         return parse_yesno(s)
     if kind == "code":

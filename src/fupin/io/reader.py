@@ -1,5 +1,11 @@
 """``read_registry``: any container of the exchange format -> validated canonical tables.
 
+Reading and validating are two steps: :mod:`fupin.io.containers` reads a container into
+:class:`~fupin.io.containers.RawSheet` s (every cell a string under its original header), and
+:func:`validate_sheets` validates raw sheets wherever they came from — a file, or rows held in
+memory (:func:`fupin.io.containers.sheet_from_rows`, e.g. one household edited on the web).
+:func:`read_registry` is the two in sequence.
+
 Every check is set-based over whole columns; the outcome is the canonical tables, the long
 ``issues`` table (one row per problem, with sheet, row, column and value) and the decision which
 households cannot load (a household loads with all its members or not at all).
@@ -14,9 +20,10 @@ from pathlib import Path
 
 import polars as pl
 
+from fupin import divisions
 from fupin.engine import idnumber, quality, schema
 from fupin.io import containers, locations, parse
-from fupin.io.codes import CODES, RETURNED_EN, RETURNED_ZH, ERROR
+from fupin.io.codes import CODES, ERROR, RETURNED_EN, RETURNED_ZH
 from fupin.io.containers import RawSheet
 from fupin.io.errors import ExchangeFormatError
 
@@ -102,6 +109,9 @@ def _message(code: str, f: schema.Field, header: str, table: str) -> tuple[pl.Ex
             allowed, allowed_en = _codes_text(f), _codes_text(f)
         return (pl.format(f"“{header}”的值“{{}}”不在代码表中；可填：{allowed}", v),
                 pl.format(f"'{header}' ({f.name}): '{{}}' is not an allowed value; allowed: {allowed_en}", v))
+    if code == "E13":
+        return (pl.format(f"“{header}”的值“{{}}”不是有效年份，应在 1900–2100 之间（如 2023）", v),
+                pl.format(f"'{header}' ({f.name}): '{{}}' is not a year between 1900 and 2100", v))
     if code == "E05":
         return (pl.format(f"“{header}”的值“{{}}”不是有效年月，请写成 YYYY-MM（如 2023-05）", v),
                 pl.format(f"'{header}' ({f.name}): '{{}}' is not a month; write YYYY-MM (e.g. 2023-05)", v))
@@ -229,14 +239,26 @@ def _field_issues(parsed: _Parsed, raw: RawSheet, table_of: Callable[[str], str]
     return out
 
 
-def _columns_error(path: Path, raw: RawSheet, table: str, missing: list[str]) -> ExchangeFormatError:
+def _source_name(source: str | Path | None) -> str | None:
+    """How messages name where the sheets came from: a file's name; None for rows in memory."""
+    if source is None:
+        return None
+    if isinstance(source, Path):
+        return source.name
+    return str(source)
+
+
+def _columns_error(source: str | Path | None, raw: RawSheet, table: str, missing: list[str]) -> ExchangeFormatError:
     zh = "、".join(f"“{schema.field_by_name(table, m).zh}”" for m in missing)
     en = ", ".join(f"{schema.field_by_name(table, m).zh} ({m})" for m in missing)
     found = "、".join(raw.headers[:40]) or "（无）"
+    name = _source_name(source)
+    where_zh = f"文件“{name}”工作表“{raw.sheet}”" if name is not None else f"工作表“{raw.sheet}”"
+    where_en = f"file '{name}', sheet '{raw.sheet}'" if name is not None else f"sheet '{raw.sheet}'"
     return ExchangeFormatError(
-        f"文件“{path.name}”工作表“{raw.sheet}”缺少必需的列：{zh}。找到的表头：{found}。"
+        f"{where_zh}缺少必需的列：{zh}。找到的表头：{found}。"
         "若表头使用了合并单元格或有空表头，请改成每列一个表头后重新导入。",
-        f"file '{path.name}', sheet '{raw.sheet}': required columns missing: {en}. Headers found: "
+        f"{where_en}: required columns missing: {en}. Headers found: "
         f"{', '.join(raw.headers[:40])}. If the header uses merged cells, give every column its own header.",
     )
 
@@ -265,18 +287,41 @@ def read_registry(path, *, year: int | None = None, as_of: date | None = None,
                 "and household columns); for separate tables put households.csv and members.csv in a folder",
             )
         sheets = [sheet]
-    if known_towns is None:
-        from fupin.divisions import town_codes
-
-        known_towns = town_codes()
     flat = [s for s in sheets if s.kind == "flat"]
     source_format = "flat" if flat else kind
-    return _Reader(path, year, as_of, province, known_towns, progress).run(sheets, source_format)
+    return validate_sheets(sheets, source=path, source_format=source_format, year=year, as_of=as_of,
+                           province=province, known_towns=known_towns, progress=progress)
+
+
+def validate_sheets(sheets: list[RawSheet], *, source: str | Path | None = None, source_format: str,
+                    year: int | None = None, as_of: date | None = None, province: str = "50",
+                    known_towns: frozenset[str] | None = None,
+                    progress: Callable[[str, int, int], None] | None = None) -> Registry:
+    """Validate raw sheets into a :class:`Registry`: what :func:`read_registry` does once the
+    container is read, with the same rules and messages, whatever the sheets came from.
+
+    ``sheets`` are ``households`` and ``members`` sheets (optionally ``regions``) when
+    ``source_format`` is not ``"flat"``, else one or more ``flat`` sheets (one person per row).
+    ``source`` names the file in the messages that name one (a :class:`~pathlib.Path` gives its
+    file name); ``None`` means rows held in memory, and those messages then name the sheet only.
+    ``known_towns`` defaults to the official division table. Nothing is read or written here.
+    """
+    kinds = {s.kind for s in sheets}
+    if source_format == "flat":
+        if "flat" not in kinds:
+            raise ValueError("source_format 'flat' needs at least one sheet of kind 'flat'")
+    elif "flat" in kinds or not {"households", "members"} <= kinds:
+        raise ValueError(f"source_format {source_format!r} needs a 'households' and a 'members' sheet "
+                         f"and no 'flat' sheet; got kinds {sorted(kinds)}")
+    if known_towns is None:
+
+        known_towns = divisions.town_codes()
+    return _Reader(source, year, as_of, province, known_towns, progress).run(sheets, source_format)
 
 
 class _Reader:
-    def __init__(self, path, year, as_of, province, known_towns, progress):
-        self.path = path
+    def __init__(self, source, year, as_of, province, known_towns, progress):
+        self.source = source  # for messages only: a Path, a name, or None (rows in memory)
         self.year = year
         self.as_of = as_of
         self.province = province
@@ -345,7 +390,7 @@ class _Reader:
         missing = [f.name for f in schema.fields(table) if f.required and f.name not in parsed.present
                    and f.name not in allow_absent]
         if missing:
-            raise _columns_error(self.path, raw, table, missing)
+            raise _columns_error(self.source, raw, table, missing)
 
     def _year_column(self, frame: pl.DataFrame, present: bool) -> pl.DataFrame:
         if not present:
@@ -480,7 +525,6 @@ class _Reader:
 
     @staticmethod
     def _county_codes() -> list[str]:
-        from fupin import divisions
 
         return divisions.table().filter(pl.col("level") == "county")["code"].to_list()
 
@@ -542,7 +586,6 @@ class _Reader:
         return households, regions
 
     def _cross_check_names(self, households: pl.DataFrame, header: dict[str, str]) -> pl.DataFrame:
-        from fupin import divisions
 
         names = divisions.table().select("code", _official=parse.normalize_code_expr(pl.col("name")))
         loose = lambda e: parse.normalize_code_expr(e).str.replace(locations._SUFFIX, "")  # noqa: E731

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import xlsxwriter
 
 from fupin.engine import schema
 from fupin.io.codes import FLAT_REJECTS_SHEET, REJECT_COLUMNS, UNKNOWN_COLUMNS_SHEET
@@ -58,8 +59,6 @@ def rejected_rows(registry) -> dict[str, pl.DataFrame]:
 
 def write_rejects(registry, path) -> int:
     """Write the rejects workbook (xlsx); returns the number of rejected rows."""
-    import xlsxwriter
-
     sheets = rejected_rows(registry)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
 
 from fupin.engine import schema
 from fupin.io.errors import ExchangeFormatError
@@ -65,25 +68,23 @@ def write_registry(out, households: Frames, members: Frames, regions: Frames | N
         _write_csv(out, tables)
 
 
-def _exact_worksheet_class():
+class ExactWorksheet(Worksheet):
     """A worksheet that writes numbers in shortest round-trip form.
 
     xlsxwriter writes ``%.16G``, which drops the 17th significant digit of some doubles
     (100000000000.09375 -> 100000000000.0938); export must round-trip exactly.
     """
-    from xlsxwriter.worksheet import Worksheet
 
-    class ExactWorksheet(Worksheet):
-        def _xml_number_element(self, number, attributes=[]):  # noqa: B006 - signature of the base
-            attr = "".join(f' {k}="{self._escape_attributes(v)}"' for k, v in attributes)
-            self.fh.write(f"<c{attr}><v>{float(number)!r}</v></c>")
+    def _xml_number_element(self, number, attributes=[]):  # noqa: B006 - signature of the base
+        attr = "".join(f' {k}="{self._escape_attributes(v)}"' for k, v in attributes)
+        self.fh.write(f"<c{attr}><v>{float(number)!r}</v></c>")
 
+
+def _exact_worksheet_class():
     return ExactWorksheet
 
 
 def _write_xlsx(out: Path, tables) -> None:
-    import xlsxwriter
-
     out.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(out), {
         "constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
@@ -130,8 +131,6 @@ def _write_xlsx(out: Path, tables) -> None:
 
 
 def _write_parquet(out: Path, tables) -> None:
-    import pyarrow.parquet as pq
-
     out.mkdir(parents=True, exist_ok=True)
     for table, data in tables:
         target = out / f"{table}.parquet"

@@ -1,10 +1,14 @@
 """Validation of an edited household, identical to import.
 
-An edit is checked by the importer itself: the household and every one of its members are
-written, as the typed strings a cadre would put in a spreadsheet and under the Chinese headers of
-``fupin.engine.schema``, into a temporary CSV folder that ``fupin.io.read_registry`` reads. Every
-rule an import applies (code lists, numbers, months, ID numbers, 户主 count, quality errors) thus
-applies to an edit, with the same messages; there is no second copy of any rule here.
+An edit is checked by the importer itself: the household and every one of its members become,
+as the typed strings a cadre would put in a spreadsheet and under the Chinese headers of
+``fupin.engine.schema``, two raw sheets held in memory (``fupin.io.sheet_from_rows``, laid out
+exactly as the households.csv / members.csv of a CSV folder would read), and
+``fupin.io.validate_sheets`` — the validation ``fupin.io.read_registry`` runs after reading a
+container — validates them. Every rule an import applies (code lists, numbers, months, ID
+numbers, 户主 count, quality errors) thus applies to an edit, with the same messages; there is no
+second copy of any rule here. Nothing is written to disk: the personal data of the household (ID
+numbers, phones) never leaves memory.
 
 The canonical values the reader produced are what an edit then saves, so an edited field is
 stored exactly as an imported one would be.
@@ -12,17 +16,15 @@ stored exactly as an imported one would be.
 
 from __future__ import annotations
 
-import csv
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import polars as pl
 
 from fupin.engine import schema
+from fupin.io import sheet_from_rows, validate_sheets
 
 ERROR = "error"
-# Rows of the CSV files: header on row 1, so data starts on row 2 (as the reader counts them).
+# Rows of the sheets, counted as the reader counts CSV lines: header on row 1, data from row 2.
 FIRST_ROW = 2
 
 
@@ -85,13 +87,16 @@ def instance_texts(instance, table: str) -> dict[str, str]:
     return out
 
 
-def _write(path: Path, table: str, rows: list[dict[str, str]]) -> None:
+def _sheet(table: str, rows: list[dict[str, str]]):
+    """The raw sheet of ``rows`` (typed strings keyed by English name), every exchange column.
+
+    The sheet is named after its table: the issues (sorted by sheet, then row) then come
+    households first, as the files households.csv and members.csv gave them.
+    """
+
     fields = schema.fields(table, exchange_only=True)
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow([f.zh for f in fields])
-        for row in rows:
-            writer.writerow([row.get(f.name) or "" for f in fields])
+    typed = [{f.zh: row.get(f.name) or "" for f in fields} for row in rows]
+    return sheet_from_rows(table, typed, sheet_name=table, headers=[f.zh for f in fields])
 
 
 def _field_of(table: str, header: str | None) -> str | None:
@@ -113,14 +118,10 @@ def validate_household(household: dict[str, str], members: list[dict[str, str]],
     ``household`` and each member are typed strings keyed by English field name (as
     :func:`instance_texts` gives them, with a form's changes applied).
     """
-    year = int(household["year"])
-    with tempfile.TemporaryDirectory(prefix="fupin-edit-") as tmp:
-        folder = Path(tmp)
-        _write(folder / "households.csv", "households", [household])
-        _write(folder / "members.csv", "members", members)
-        from fupin.io import read_registry
 
-        registry = read_registry(folder, year=year, province=province)
+    year = int(household["year"])
+    sheets = [_sheet("households", [household]), _sheet("members", members)]
+    registry = validate_sheets(sheets, source_format="csv", year=year, province=province)
 
     result = ValidationResult()
     for issue in registry.issues.to_dicts():
