@@ -8,14 +8,10 @@ import secrets
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
+from fupin.accounts.roles import Role
+from fupin.accounts.scoping import ScopedManager
 
-class Role(models.TextChoices):
-    VILLAGE = "village", "村干部 (village cadre)"
-    TOWN = "town", "乡镇干部 (town official)"
-    COUNTY = "county", "区县干部 (county officer)"
-    ANALYST = "analyst", "市/省分析人员 (analyst, read-only)"
-    STEWARD = "steward", "部门数据专员 (department data steward)"
-    ADMIN = "admin", "管理员 (administrator)"
+__all__ = ["Role", "User", "ApiToken", "FailedLogin", "SensitiveView"]
 
 
 class User(AbstractUser):
@@ -55,10 +51,13 @@ class FailedLogin(models.Model):
 
 
 class SensitiveView(models.Model):
-    """Every display of a full ID number or phone: who, when, whose (by household key)."""
+    """Every display of a full ID number or phone: who, when, whose (by household key and region)."""
 
     user = models.ForeignKey(User, null=True, on_delete=models.SET_NULL)
     at = models.DateTimeField(auto_now_add=True)
     household_id = models.CharField(max_length=64)
     year = models.IntegerField()
+    region_code = models.CharField(max_length=12, blank=True, default="")
     what = models.CharField(max_length=32)
+
+    objects = ScopedManager("region_code")

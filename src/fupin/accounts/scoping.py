@@ -1,49 +1,59 @@
-"""The one region-scoping layer. Every read or write of registry data goes through here.
+"""The one region-scoping layer: a :class:`Scope`, and managers that read only through one.
 
-A user's scope is a division-code prefix (``500101`` = 万州区 and everything under it). Each
-scoped model names the path to its 12-digit region code in ``REGION_PATHS``; ``restrict`` is the
-only place that turns a scope into a filter, so no view filters by hand. Objects outside the
-scope are reported as not found (404), never as an empty success that would leak counts.
+A scope is a division-code prefix (``500101`` = 万州区 and everything under it; ``""`` = the
+whole country) with the role acting in it: a user's (:meth:`Scope.of`) or the operator's at the
+command line (:meth:`Scope.system`, optionally narrowed to a region).
+
+Every model with a region or a household behind it has a :class:`ScopedManager` as its default
+manager, which knows the lookup path to the model's 12-digit region code. Its querysets refuse to
+be evaluated (:class:`UnscopedQuery`) until they are either narrowed with ``.within(scope)`` or
+explicitly opened with ``.unscoped(reason)`` — so a forgotten scope fails loudly in tests instead
+of leaking another region's data. Related managers (``household.members``) are scoped by their
+parent object and pass. Models that are not regional are listed in :data:`UNSCOPED_MODELS` with
+the reason; a test enumerates every model and fails on one that is neither.
+
+Objects outside the scope are reported as not found (404), never as an empty success that would
+leak counts; a role that may not do something gets 403.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.http import Http404
 
-from fupin.accounts.models import Role
+from fupin import divisions
+from fupin.accounts.roles import Role
 
-# model label -> lookup path to its 12-digit region code
-REGION_PATHS: dict[str, str] = {
-    "registry.Region": "code",
-    "registry.Household": "region_code",
-    "assessments.RegionStat": "code",
-    "registry.Member": "household__region_code",
-    "assessments.Verdict": "region_code",
-    "assessments.Finding": "region_code",
-    "jobs.Job": "region",
-    "monitoring.Lead": "region_code",
-    "monitoring.Assistance": "region_code",
-    "monitoring.MatchBatch": "region_prefix",
-}
-
+SYSTEM = "system"  # the operator at the command line: every right within the scope
 READ_ONLY_ROLES = {Role.ANALYST}
 # Roles that may see full ID numbers and phones in a household file (each view is logged).
-SENSITIVE_ROLES = {Role.VILLAGE, Role.TOWN, Role.COUNTY, Role.ADMIN}
-EDIT_ROLES = {Role.VILLAGE, Role.TOWN, Role.COUNTY, Role.ADMIN}
-JOB_ROLES = {Role.COUNTY, Role.ADMIN, Role.STEWARD}
+SENSITIVE_ROLES = {Role.VILLAGE, Role.TOWN, Role.COUNTY, Role.ADMIN, SYSTEM}
+EDIT_ROLES = {Role.VILLAGE, Role.TOWN, Role.COUNTY, Role.ADMIN, SYSTEM}
+JOB_ROLES = {Role.COUNTY, Role.ADMIN, Role.STEWARD, SYSTEM}
+POLICY_ROLES = {Role.ANALYST, Role.ADMIN, SYSTEM}
+
+# Models that are not regional, with the reason (tests/accounts check every model is scoped or here).
+UNSCOPED_MODELS: dict[str, str] = {
+    "accounts.User": "users are managed by administrators; a user's own region is their scope",
+    "accounts.ApiToken": "read only by digest to authenticate its own user",
+    "accounts.FailedLogin": "login throttling by user name, before anyone is authenticated",
+    "monitoring.Throttle": "public-form rate limits keyed by a salted hash, no region",
+    "registry.HistoricalHousehold": "read only through a scoped household's .history",
+    "registry.HistoricalMember": "read only through a scoped household's members' history",
+    "admin.LogEntry": "Django admin's own log (administrators only)",
+    "auth.Permission": "Django's permission table",
+    "auth.Group": "Django's groups",
+    "contenttypes.ContentType": "Django's model registry",
+    "sessions.Session": "Django's sessions",
+}
 
 
-def scope_of(user) -> str | None:
-    """The user's prefix; None when the user may see nothing (anonymous or inactive)."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return None
-    return user.region or ""
-
-
-def in_scope(user, region_code: str | None) -> bool:
-    prefix = scope_of(user)
-    return prefix is not None and region_code is not None and str(region_code).startswith(prefix)
+class UnscopedQuery(RuntimeError):
+    """A query of a regional model was evaluated without ``.within(scope)`` or ``.unscoped()``."""
 
 
 def prefix_range(path: str, prefix: str) -> dict:
@@ -61,57 +71,224 @@ def prefix_range(path: str, prefix: str) -> dict:
     return {f"{path}__gte": prefix, f"{path}__lt": upper}
 
 
-def restrict(queryset, user):
-    """``queryset`` narrowed to the user's region; empty for users without a scope."""
-    label = queryset.model._meta.label
-    path = REGION_PATHS.get(label)
-    if path is None:
-        raise LookupError(f"{label} has no region path: add it to scoping.REGION_PATHS")
-    prefix = scope_of(user)
-    if prefix is None:
-        return queryset.none()
-    return queryset.filter(**prefix_range(path, prefix))
+def _prefix(code: str | None) -> str:
+    code = (code or "").strip()
+    if code in ("", "0", "000000000000"):
+        return ""
+    if not code.isdigit() or len(code) > 12:
+        raise Http404("not a region code")
+    return divisions.scope_prefix(code)
 
 
-def require_region(user, code: str) -> str:
-    """A region code (or prefix) the user asked for, or 404 when it is not inside the scope.
+@dataclass(frozen=True)
+class Scope:
+    """Who acts, and over which region: the input of every use case and every scoped read."""
 
-    A code *above* the user's scope (a village cadre asking for the county) is refused too,
-    so counts of other villages never leak.
+    prefix: str
+    role: str
+    user: Any = field(default=None, compare=False)
+
+    # --- making one
+    @classmethod
+    def of(cls, user) -> Scope:
+        """The scope of a signed-in, active user; PermissionDenied for anyone else."""
+        if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+            raise PermissionDenied("not signed in")
+        return cls(user.region or "", user.role, user)
+
+    @classmethod
+    def system(cls, region: str | None = None) -> Scope:
+        """The operator at the command line: all rights, over ``region`` (default: everywhere)."""
+        return cls(_prefix(region), SYSTEM, None)
+
+    def narrow(self, code: str | None) -> Scope:
+        """This scope limited to ``code`` (a region code or prefix inside it); 404 outside it.
+
+        A code *above* the scope (a village cadre asking for the county) is refused too, so
+        counts of other villages never leak.
+        """
+        if not code:
+            return self
+        prefix = _prefix(code)
+        if not prefix.startswith(self.prefix):
+            raise Http404("not in your region")
+        return Scope(prefix, self.role, self.user)
+
+    # --- questions
+    def contains(self, code: str | None) -> bool:
+        return code is not None and str(code).startswith(self.prefix)
+
+    def require(self, code: str | None) -> str:
+        """``code`` when it lies inside the scope, else 404."""
+        if not code or not self.contains(code):
+            raise Http404("not in your region")
+        return code
+
+    def lookup(self, path: str) -> dict:
+        return prefix_range(path, self.prefix)
+
+    @property
+    def is_system(self) -> bool:
+        return self.role == SYSTEM
+
+    @property
+    def can_edit(self) -> bool:
+        return self.role in EDIT_ROLES
+
+    @property
+    def can_run_jobs(self) -> bool:
+        return self.role in JOB_ROLES
+
+    @property
+    def can_see_sensitive(self) -> bool:
+        return self.role in SENSITIVE_ROLES
+
+    @property
+    def can_see_policy(self) -> bool:
+        return self.role in POLICY_ROLES
+
+    @property
+    def actor(self):
+        """The user to record in history and logs (None for the command line)."""
+        return self.user if getattr(self.user, "pk", None) else None
+
+    @property
+    def actor_name(self) -> str:
+        return getattr(self.user, "username", "") or ("command line" if self.is_system else "")
+
+    def require_edit(self) -> None:
+        if not self.can_edit:
+            raise PermissionDenied("只读角色不能修改数据 (read-only role)")
+
+    def require_jobs(self) -> None:
+        if not self.can_run_jobs:
+            raise PermissionDenied("您的角色不能运行后台任务 (your role cannot run jobs)")
+
+
+def scope_of(user) -> Scope | None:
+    """The user's scope, or None for anonymous and inactive users (templates, menus)."""
+    try:
+        return Scope.of(user)
+    except PermissionDenied:
+        return None
+
+
+# --- scoped managers -------------------------------------------------------------------------
+
+_UNSET, _SCOPED, _OPEN = "unset", "scoped", "open"
+
+
+class ScopedQuerySet(models.QuerySet):
+    """A queryset of a regional model that must be scoped (or knowingly opened) before use."""
+
+    @property
+    def region_path(self) -> str:
+        """The lookup to the model's 12-digit region code (declared by its ScopedManager)."""
+        return getattr(self.model, "_region_path", "")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._scope_state = _UNSET
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._scope_state = self._scope_state
+        return clone
+
+    def within(self, scope: Scope) -> ScopedQuerySet:
+        """Only the rows whose region lies inside ``scope``."""
+        if not isinstance(scope, Scope):
+            raise TypeError("within() takes a Scope")
+        qs = self.filter(**scope.lookup(self.region_path)) if scope.prefix else self._chain()
+        qs._scope_state = _SCOPED
+        return qs
+
+    def unscoped(self, reason: str) -> ScopedQuerySet:
+        """Every region, on purpose (system-wide integrity checks, public lists); ``reason`` says why."""
+        if not reason:
+            raise ValueError("unscoped() needs the reason")
+        qs = self._chain()
+        qs._scope_state = _OPEN
+        return qs
+
+    def _check_scoped(self) -> None:
+        if self._scope_state == _UNSET:
+            raise UnscopedQuery(
+                f"{self.model._meta.label} was queried without a scope: use .within(scope) "
+                f"(or .unscoped(reason) for a system-wide read)"
+            )
+
+    # Every way a queryset reaches the database goes through one of these.
+    def _fetch_all(self):
+        if self._result_cache is None:
+            self._check_scoped()
+        super()._fetch_all()
+
+    def iterator(self, *args, **kwargs):
+        self._check_scoped()
+        return super().iterator(*args, **kwargs)
+
+    def count(self):
+        self._check_scoped()
+        return super().count()
+
+    def exists(self):
+        self._check_scoped()
+        return super().exists()
+
+    def aggregate(self, *args, **kwargs):
+        self._check_scoped()
+        return super().aggregate(*args, **kwargs)
+
+    def update(self, **kwargs):
+        self._check_scoped()
+        return super().update(**kwargs)
+
+    def delete(self):
+        self._check_scoped()
+        return super().delete()
+
+    def in_bulk(self, *args, **kwargs):
+        self._check_scoped()
+        return super().in_bulk(*args, **kwargs)
+
+
+class BaseScopedManager(models.Manager):
+    """Default manager of a regional model: ``Model.objects.within(scope)``.
+
+    ``region_path`` is the lookup from the model to its 12-digit region code (``region_code``,
+    ``household__region_code`` …). A related manager (``household.members``) is already limited
+    to its parent object, which was itself read through a scope, so its querysets pass.
     """
-    prefix = scope_of(user)
-    if prefix is None or not code or not code.startswith(prefix):
-        raise Http404("not in your region")
-    return code
+
+    def __init__(self, region_path: str = ""):
+        super().__init__()
+        self.region_path = region_path
+
+    def contribute_to_class(self, cls, name):
+        super().contribute_to_class(cls, name)
+        if self.region_path:
+            cls._region_path = self.region_path
+
+    def get_queryset(self) -> ScopedQuerySet:
+        qs = super().get_queryset()
+        if hasattr(self, "instance") and hasattr(self, "core_filters"):  # a related manager
+            qs._scope_state = _SCOPED
+        return qs
 
 
-def clamp_region(user, requested: str | None) -> str:
-    """The prefix to use for a list: the requested one if inside the scope, else the scope."""
-    prefix = scope_of(user)
-    if prefix is None:
-        raise PermissionDenied
-    if not requested:
-        return prefix
-    if not requested.startswith(prefix):
-        raise Http404("not in your region")
-    return requested
+class ScopedManager(BaseScopedManager.from_queryset(ScopedQuerySet)):
+    """``objects = ScopedManager("region_code")``; with a custom queryset (a subclass of
+    :class:`ScopedQuerySet`): ``ScopedManager.from_queryset(HouseholdQuerySet)("region_code")``."""
 
 
-def get_scoped(queryset, user, **lookup):
+def is_scoped(model) -> bool:
+    return isinstance(model._default_manager, BaseScopedManager)
+
+
+def get_scoped(queryset: ScopedQuerySet, scope: Scope, **lookup):
     """One object within scope, or 404."""
     try:
-        return restrict(queryset, user).get(**lookup)
+        return queryset.within(scope).get(**lookup)
     except queryset.model.DoesNotExist:
         raise Http404 from None
-
-
-def can_edit(user) -> bool:
-    return scope_of(user) is not None and user.role in EDIT_ROLES
-
-
-def can_see_sensitive(user) -> bool:
-    return scope_of(user) is not None and user.role in SENSITIVE_ROLES
-
-
-def can_run_jobs(user) -> bool:
-    return scope_of(user) is not None and user.role in JOB_ROLES

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from fupin.accounts.scoping import ScopedManager
+
 
 class AssessmentRun(models.Model):
     year = models.IntegerField("年度", db_index=True)
@@ -12,6 +14,8 @@ class AssessmentRun(models.Model):
     as_of = models.DateField("评估日期")
     created_at = models.DateTimeField(auto_now_add=True)
     households = models.IntegerField(default=0)
+
+    objects = ScopedManager("region_prefix")
 
     class Meta:
         verbose_name = "评估批次"
@@ -48,6 +52,8 @@ class Verdict(models.Model):
     # The household's newest verdict for the year; older runs keep theirs for comparison.
     current = models.BooleanField(default=True)
 
+    objects = ScopedManager("region_code")
+
     class Meta:
         verbose_name = "评估结果"
         indexes = [
@@ -69,6 +75,8 @@ class Finding(models.Model):
     message_zh = models.CharField(max_length=300)
     message_en = models.CharField(max_length=300, blank=True, default="")
     current = models.BooleanField(default=True)
+
+    objects = ScopedManager("region_code")
 
     class Meta:
         verbose_name = "数据质量问题"
@@ -109,6 +117,8 @@ class RegionStat(models.Model):
     leads = models.JSONField(default=dict)             # monitoring category -> households
     verdicts = models.JSONField(default=dict)          # meets_standard value -> households
     computed_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedManager("code")
 
     class Meta:
         verbose_name = "区域统计"

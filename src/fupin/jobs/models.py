@@ -6,12 +6,15 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fupin.accounts.scoping import ScopedManager
+
 
 class Job(models.Model):
     class Kind(models.TextChoices):
         IMPORT = "import", _("Import")
         ASSESS = "assess", _("Assessment")
         EXPORT = "export", _("Export")
+        MATCH = "match", _("Department matching")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -26,6 +29,8 @@ class Job(models.Model):
     # The region prefix the job works on: the starter's scope or a region inside it.
     region = models.CharField(_("region"), max_length=12, blank=True, default="")
     year = models.IntegerField(_("year"), null=True, blank=True)
+    # What else the job was started with (e.g. the department kind of a matching job).
+    options = models.JSONField(default=dict, blank=True)
     progress = models.PositiveSmallIntegerField(_("progress"), default=0)
     stage = models.CharField(_("stage"), max_length=64, blank=True, default="")
     message = models.TextField(_("message"), blank=True, default="")
@@ -38,6 +43,8 @@ class Job(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    objects = ScopedManager("region")
 
     class Meta:
         verbose_name = "后台任务"

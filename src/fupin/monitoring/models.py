@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from fupin.engine import schema
+from fupin.accounts.scoping import ScopedManager
+from fupin.engine import rules
 from fupin.engine.matching import KINDS, LAYOUTS
 
 
@@ -58,8 +59,10 @@ ASSISTANCE_TYPES = (
     ("relocation_follow_up", "易地搬迁后续扶持 (relocation follow-up)"),
 )
 
-ELIMINATION_TYPES = (("帮扶消除", "帮扶消除 (eliminated through assistance)"),
-                     ("自然消除", "自然消除 (eliminated naturally)"))
+ELIMINATION_TYPES = ((rules.ASSISTED_ELIMINATION, "帮扶消除 (eliminated through assistance)"),
+                     (rules.NATURAL_ELIMINATION, "自然消除 (eliminated naturally)"))
+# A lead's proposed category is stored as the rule registry's key; its label is for display.
+CATEGORY_CHOICES = [(key, rules.label("category", key)) for key in rules.LEAD_CATEGORIES]
 
 
 class Lead(models.Model):
@@ -94,8 +97,7 @@ class Lead(models.Model):
     authorisation_on = models.DateField("授权书签署日期", null=True, blank=True)
     notice_start = models.DateField("公示开始", null=True, blank=True)
     notice_end = models.DateField("公示结束", null=True, blank=True)
-    category = models.CharField("监测对象类别", max_length=16, blank=True, default="",
-                                choices=[(c, c) for c in schema.MONITORING_CATEGORIES])
+    category = models.CharField("监测对象类别", max_length=16, blank=True, default="", choices=CATEGORY_CHOICES)
     risk_types = models.JSONField("风险类型", default=list, blank=True)
     decided_at = models.DateTimeField("办结时间", null=True, blank=True)
     rejection_reason = models.TextField("不予认定理由", blank=True, default="")
@@ -107,6 +109,8 @@ class Lead(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedManager("region_code")
 
     class Meta:
         verbose_name = "监测线索"
@@ -136,6 +140,8 @@ class LeadStep(models.Model):
     note = models.TextField("说明", blank=True, default="")
     data = models.JSONField(default=dict, blank=True)
 
+    objects = ScopedManager("lead__region_code")
+
     class Meta:
         verbose_name = "线索办理记录"
         ordering = ["at", "id"]
@@ -153,6 +159,8 @@ class Assistance(models.Model):
     date = models.DateField("日期")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager("region_code")
 
     class Meta:
         verbose_name = "帮扶措施"
@@ -172,6 +180,8 @@ class MatchBatch(models.Model):
     leads_created = models.IntegerField(default=0)
     leads_existing = models.IntegerField(default=0)
     rejects = models.BinaryField(null=True, blank=True)
+
+    objects = ScopedManager("region_prefix")
 
     class Meta:
         verbose_name = "部门数据匹配批次"

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from fupin.accounts.scoping import ScopedManager, ScopedQuerySet
 from fupin.engine import schema
 
 
@@ -40,11 +41,6 @@ def exchange_fields(table: str) -> list[schema.Field]:
     return [f for f in schema.fields(table, exchange_only=True) if f.name not in keys]
 
 
-class RegionQuerySet(models.QuerySet):
-    def within(self, prefix: str):
-        return self.filter(code__startswith=prefix)
-
-
 class Region(models.Model):
     """A division: official down to towns, villages registered by users (code = town + NNN)."""
 
@@ -59,7 +55,7 @@ class Region(models.Model):
     poverty_county = models.BooleanField("是否贫困县", null=True, blank=True)
     county_exit_year = models.IntegerField("摘帽年度", null=True, blank=True)
 
-    objects = RegionQuerySet.as_manager()
+    objects = ScopedManager("code")
 
     class Meta:
         verbose_name = "行政区划"
@@ -74,6 +70,8 @@ class ImportBatch(models.Model):
 
     source = models.CharField("文件", max_length=500)
     source_format = models.CharField(max_length=16)
+    # The scope the import ran under: its households all lie inside it.
+    region = models.CharField("范围", max_length=12, blank=True, default="")
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
@@ -87,14 +85,13 @@ class ImportBatch(models.Model):
     members_unchanged = models.IntegerField(default=0)
     rows_rejected = models.IntegerField(default=0)
 
+    objects = ScopedManager("region")
+
     class Meta:
         verbose_name = "导入批次"
 
 
-class HouseholdQuerySet(models.QuerySet):
-    def within(self, prefix: str):
-        return self.filter(region_code__startswith=prefix)
-
+class HouseholdQuerySet(ScopedQuerySet):
     def of_year(self, year: int):
         return self.filter(year=year)
 
@@ -108,7 +105,7 @@ class Household(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
-    objects = HouseholdQuerySet.as_manager()
+    objects = ScopedManager.from_queryset(HouseholdQuerySet)("region_code")
 
     class Meta:
         verbose_name = "户"
@@ -120,11 +117,6 @@ class Household(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household_id} ({self.year})"
-
-
-class MemberQuerySet(models.QuerySet):
-    def within(self, prefix: str):
-        return self.filter(household__region_code__startswith=prefix)
 
 
 class Member(models.Model):
@@ -140,7 +132,7 @@ class Member(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
-    objects = MemberQuerySet.as_manager()
+    objects = ScopedManager("household__region_code")
 
     class Meta:
         verbose_name = "人"
