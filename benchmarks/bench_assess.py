@@ -40,9 +40,10 @@ from pathlib import Path
 import polars as pl
 
 ROOT = Path(__file__).resolve().parent.parent
-# The loop is the differential test's reference, so the benchmark times a loop proven right.
-sys.path.insert(0, str(ROOT / "tests" / "engine"))
-from reference_rules import PARAMETERS, reference  # noqa: E402
+# The loop is the differential test's reference, so the benchmark times a loop proven right
+# (the test folders are packages: import it by package path from the repository root).
+sys.path.insert(0, str(ROOT))
+from tests.engine.reference_rules import PARAMETERS, reference  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "data"
 YEAR = 2024

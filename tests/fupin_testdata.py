@@ -1,13 +1,12 @@
-"""Test data shared by the API and job tests (imported by module name from tests/: the test
-folders are not packages)."""
+"""Test data and arrangements shared by the tests (``from tests.fupin_testdata import …``)."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-PASSWORD = "Correct-Horse-42"
-TOWN = "500101102"          # a real town of 万州区; synth villages are TOWN + 2NN
-OTHER_COUNTY = "500102"     # 涪陵区
+from tests.regions import OTHER_COUNTY, TOWN  # noqa: F401 — synth villages are TOWN + 2NN
+
+PASSWORD = "Correct-Horse-42"  # passes the password validators of the settings
 
 
 @lru_cache(maxsize=16)  # deterministic, and frames are immutable: generate each case once
@@ -28,7 +27,25 @@ def workbook(tmp_path, frames, name="registry.xlsx"):
     return SimpleUploadedFile(name, path.read_bytes())
 
 
-def load(*frames):
+def load(*frames, scope=None):
+    """Frames into the registry as an import loads them — the rows, then the region figures — in
+    the operator's scope by default."""
+    from fupin.application import assessment
+    from fupin.application import policy as policy_provider
     from fupin.registry.services.imports import import_frames
+    from tests.scopes import EVERYWHERE
 
-    return import_frames(*frames, source="test", source_format="test")
+    report = import_frames(*frames, scope=scope or EVERYWHERE, source="test", source_format="test")
+    for year in report.years:
+        assessment.refresh_figures(scope or EVERYWHERE, policy_provider.current(), year)
+    return report
+
+
+def assess(year: int, region: str | None = None, household_ids=None, policy=None, dispatch_leads: bool = True):
+    """Assess a stored year as ``fupin assess --db`` does (run, figures, leads); the outcome."""
+    from fupin.accounts.scoping import Scope
+    from fupin.application import assessment
+    from fupin.application import policy as policy_provider
+
+    return assessment.assess_year(Scope.system(region), policy or policy_provider.current(), year,
+                                  household_ids=household_ids, dispatch_leads=dispatch_leads)

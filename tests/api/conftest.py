@@ -1,57 +1,19 @@
-"""Fixtures for the API tests: users with tokens in two counties, a small registry."""
+"""Fixtures of the API tests: a small registry in two counties, an immediate queue, job files.
+
+The users are the shared ones of tests/conftest.py; ``api_headers(user)`` gives their token headers.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from fupin.accounts.models import Role
-
-from fupin_testdata import OTHER_COUNTY, PASSWORD, TOWN, load, synth_frames
-
-
-@pytest.fixture(autouse=True)
-def job_files(tmp_path, monkeypatch):
-    monkeypatch.setenv("FUPIN_JOBS_DIR", str(tmp_path / "jobs"))
+from tests.fupin_testdata import assess, load, synth_frames
+from tests.regions import COUNTY, OTHER_COUNTY, TOWN
 
 
 @pytest.fixture(autouse=True)
-def immediate_queue():
-    from fupin.jobs.queue import huey
-
-    huey.immediate = True
-    yield huey
-    huey.immediate = False
-
-
-@pytest.fixture
-def user_with_token(db):
-    from fupin.accounts.services import create_user, issue_token
-
-    def make(username: str, role: str, region: str):
-        user = create_user(username, role, region, PASSWORD)
-        return user, {"HTTP_AUTHORIZATION": f"Bearer {issue_token(username)}"}
-
-    return make
-
-
-@pytest.fixture
-def county(user_with_token):
-    return user_with_token("county1", Role.COUNTY, "500101")
-
-
-@pytest.fixture
-def other_county(user_with_token):
-    return user_with_token("county2", Role.COUNTY, OTHER_COUNTY)
-
-
-@pytest.fixture
-def village(user_with_token):
-    return user_with_token("cadre1", Role.VILLAGE, TOWN + "201")
-
-
-@pytest.fixture
-def analyst(user_with_token):
-    return user_with_token("analyst1", Role.ANALYST, "50")
+def _jobs_at_once(immediate_queue):
+    """Every test here runs its jobs at once, with its own job folder (tests/conftest.py)."""
 
 
 @pytest.fixture
@@ -63,12 +25,5 @@ def registry(db):
 
 @pytest.fixture
 def assessed(registry):
-    from fupin.assessments.services import run_assessment
-
-    run_assessment(2020, region="500101")
-    run_assessment(2020, region=OTHER_COUNTY)
-
-
-@pytest.fixture
-def run_jobs(django_capture_on_commit_callbacks):
-    return lambda: django_capture_on_commit_callbacks(execute=True)
+    assess(2020, region=COUNTY)
+    assess(2020, region=OTHER_COUNTY)

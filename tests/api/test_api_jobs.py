@@ -6,14 +6,16 @@ import pytest
 from django.test import Client
 
 from fupin.jobs.models import Job
-
-from fupin_testdata import OTHER_COUNTY, TOWN, synth_frames, workbook
+from tests.fupin_testdata import synth_frames, workbook
+from tests.regions import OTHER_COUNTY, TOWN
+from tests.scopes import EVERYWHERE
 
 pytestmark = pytest.mark.django_db
 
 
-def test_export_job_started_with_a_token_runs_and_its_file_downloads(client, county, registry, run_jobs):
-    _user, auth = county
+def test_export_job_started_with_a_token_runs_and_its_file_downloads(client, county_user, api_headers, registry,
+                                                                     run_jobs):
+    auth = api_headers(county_user)
     with run_jobs():
         response = client.post("/api/jobs/export", {"year": 2020, "region": TOWN}, content_type="application/json",
                                **auth)
@@ -27,66 +29,65 @@ def test_export_job_started_with_a_token_runs_and_its_file_downloads(client, cou
     assert client.get(f"/api/jobs/{job_id}/download?file=rejects", **auth).status_code == 404
 
 
-def test_import_job_takes_a_multipart_upload(client, county, tmp_path, run_jobs):
-    _user, auth = county
+def test_import_job_takes_a_multipart_upload(client, county_user, api_headers, tmp_path, run_jobs):
+    auth = api_headers(county_user)
     upload = workbook(tmp_path, synth_frames(15, TOWN, seed=8))
     with run_jobs():
         response = client.post("/api/jobs/import", {"file": upload, "year": 2020}, **auth)
     assert response.status_code == 201, response.content
-    job = Job.objects.get(pk=response.json()["id"])
+    job = Job.objects.within(EVERYWHERE).get(pk=response.json()["id"])
     assert job.status == Job.Status.DONE and job.result["households_new"] == 15
 
 
-def test_import_of_an_unsupported_file_is_a_400_with_the_reason(client, county):
+def test_import_of_an_unsupported_file_is_a_400_with_the_reason(client, county_user, api_headers):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    _user, auth = county
+    auth = api_headers(county_user)
     response = client.post("/api/jobs/import", {"file": SimpleUploadedFile("a.pdf", b"%PDF")}, **auth)
     assert response.status_code == 400 and "a.pdf" in response.json()["detail"]
 
 
-def test_assessment_job_through_the_api_stores_verdicts(client, county, registry, run_jobs):
+def test_assessment_job_through_the_api_stores_verdicts(client, county_user, api_headers, registry, run_jobs):
     from fupin.assessments.models import Verdict
 
-    _user, auth = county
+    auth = api_headers(county_user)
     with run_jobs():
         response = client.post("/api/jobs/assess", {"year": 2020}, content_type="application/json", **auth)
     assert response.status_code == 201
     body = client.get(f"/api/jobs/{response.json()['id']}", **auth).json()
     assert body["status"] == "done", body
-    assert Verdict.objects.filter(run_id=body["result"]["run_id"]).count() == 60
+    assert Verdict.objects.within(EVERYWHERE).filter(run_id=body["result"]["run_id"]).count() == 60
 
 
-def test_job_of_another_county_is_not_found(client, county, other_county, registry):
-    _user, auth = county
+def test_job_of_another_county_is_not_found(client, county_user, other_county_user, api_headers, registry):
+    auth = api_headers(county_user)
     job_id = client.post("/api/jobs/export", {"year": 2020}, content_type="application/json", **auth).json()["id"]
-    _other, other_auth = other_county
+    other_auth = api_headers(other_county_user)
     assert client.get(f"/api/jobs/{job_id}", **other_auth).status_code == 404
     assert client.get(f"/api/jobs/{job_id}/download", **other_auth).status_code == 404
 
 
-def test_job_for_a_region_outside_the_scope_is_not_found(client, county, registry):
-    _user, auth = county
+def test_job_for_a_region_outside_the_scope_is_not_found(client, county_user, api_headers, registry):
+    auth = api_headers(county_user)
     response = client.post("/api/jobs/export", {"year": 2020, "region": OTHER_COUNTY},
                            content_type="application/json", **auth)
-    assert response.status_code == 404 and not Job.objects.exists()
+    assert response.status_code == 404 and not Job.objects.within(EVERYWHERE).exists()
 
 
-def test_village_cadre_may_not_start_or_read_jobs(client, village, county, registry):
-    _user, auth = village
+def test_village_cadre_may_not_start_or_read_jobs(client, village_user, county_user, api_headers, registry):
+    auth = api_headers(village_user)
     assert client.post("/api/jobs/export", {"year": 2020}, content_type="application/json", **auth).status_code == 403
-    _county, county_auth = county
+    county_auth = api_headers(county_user)
     job_id = client.post("/api/jobs/export", {"year": 2020}, content_type="application/json",
                          **county_auth).json()["id"]
     assert client.get(f"/api/jobs/{job_id}", **auth).status_code == 403
 
 
-def test_session_post_needs_the_csrf_token(county, registry):
-    user, _auth = county
+def test_session_post_needs_the_csrf_token(county_user, registry):
     browser = Client(enforce_csrf_checks=True)
-    browser.force_login(user)
+    browser.force_login(county_user)
     refused = browser.post("/api/jobs/export", {"year": 2020}, content_type="application/json")
-    assert refused.status_code == 403 and not Job.objects.exists()
+    assert refused.status_code == 403 and not Job.objects.within(EVERYWHERE).exists()
     browser.get("/jobs/")  # any page sets the CSRF cookie
     token = browser.cookies["csrftoken"].value
     accepted = browser.post("/api/jobs/export", {"year": 2020}, content_type="application/json",
@@ -94,15 +95,16 @@ def test_session_post_needs_the_csrf_token(county, registry):
     assert accepted.status_code == 201
 
 
-def test_token_post_needs_no_csrf_token(county, registry):
-    _user, auth = county
+def test_token_post_needs_no_csrf_token(county_user, api_headers, registry):
+    auth = api_headers(county_user)
     scripted = Client(enforce_csrf_checks=True)
     assert scripted.post("/api/jobs/export", {"year": 2020}, content_type="application/json",
                          **auth).status_code == 201
 
 
-def test_job_status_costs_a_bounded_number_of_queries(client, county, registry, django_assert_max_num_queries):
-    _user, auth = county
+def test_job_status_costs_a_bounded_number_of_queries(client, county_user, api_headers, registry,
+                                                      django_assert_max_num_queries):
+    auth = api_headers(county_user)
     job_id = client.post("/api/jobs/export", {"year": 2020}, content_type="application/json", **auth).json()["id"]
     with django_assert_max_num_queries(4):
         assert client.get(f"/api/jobs/{job_id}", **auth).status_code == 200

@@ -8,10 +8,13 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404
 
-from fupin.jobs import selectors, services
+from fupin.accounts.scoping import Scope
+from fupin.application import jobs as services
+from fupin.jobs import selectors
 from fupin.jobs.models import Job
-
-from fupin_testdata import OTHER_COUNTY, TOWN, synth_frames, workbook
+from tests.fupin_testdata import synth_frames, workbook
+from tests.regions import COUNTY, OTHER_COUNTY, TOWN
+from tests.scopes import EVERYWHERE
 
 pytestmark = pytest.mark.django_db
 
@@ -19,18 +22,18 @@ pytestmark = pytest.mark.django_db
 def household_count(**lookup) -> int:
     from fupin.registry.models import Household
 
-    return Household.objects.filter(**lookup).count()
+    return Household.objects.within(EVERYWHERE).filter(**lookup).count()
 
 
 def test_import_job_loads_the_file_and_records_the_counts(tmp_path, county_user, run_jobs):
     upload = workbook(tmp_path, synth_frames(40, TOWN))
     with run_jobs():
-        job = services.start_import(county_user, upload)
+        job = services.start_import(Scope.of(county_user), upload)
     job.refresh_from_db()
     assert job.status == Job.Status.DONE, job.message
     assert job.progress == 100 and job.year == 2020
     assert job.result["households_new"] == 40 == household_count(year=2020)
-    assert job.region == "500101" and job.user == county_user
+    assert job.region == COUNTY and job.user == county_user
 
 
 def test_import_job_with_invalid_rows_offers_its_rejects_workbook(tmp_path, county_user, run_jobs):
@@ -38,17 +41,17 @@ def test_import_job_with_invalid_rows_offers_its_rejects_workbook(tmp_path, coun
     broken = households.with_columns(
         poverty_status=pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("不是状态")).otherwise("poverty_status"))
     with run_jobs():
-        job = services.start_import(county_user, workbook(tmp_path, (broken, members, regions)))
+        job = services.start_import(Scope.of(county_user), workbook(tmp_path, (broken, members, regions)))
     job.refresh_from_db()
     assert job.status == Job.Status.DONE
     assert job.result["households_rejected"] == 1 and household_count() == 29
-    path, name = selectors.job_file(county_user, job.pk, "rejects")
+    path, name = selectors.job_file(Scope.of(county_user), job.pk, "rejects")
     assert path.exists() and name.endswith("rejects.xlsx")
 
 
 def test_import_job_refuses_a_file_with_households_outside_the_users_region(tmp_path, other_county_user, run_jobs):
     with run_jobs():
-        job = services.start_import(other_county_user, workbook(tmp_path, synth_frames(10, TOWN)))
+        job = services.start_import(Scope.of(other_county_user), workbook(tmp_path, synth_frames(10, TOWN)))
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED
     assert "管辖范围" in job.message and "outside your region" in job.message
@@ -59,7 +62,7 @@ def test_unreadable_upload_fails_with_the_readers_chinese_message_and_changes_no
                                                                                       registry, run_jobs):
     before = household_count()
     with run_jobs():
-        job = services.start_import(county_user, SimpleUploadedFile("broken.xlsx", b"not a workbook"))
+        job = services.start_import(Scope.of(county_user), SimpleUploadedFile("broken.xlsx", b"not a workbook"))
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED
     assert "broken.xlsx" in job.message or "input.xlsx" in job.message
@@ -70,7 +73,7 @@ def test_unreadable_upload_fails_with_the_readers_chinese_message_and_changes_no
 
 def test_unexpected_error_reports_only_the_exception_class_and_keeps_the_data(tmp_path, county_user, registry,
                                                                               run_jobs, monkeypatch, caplog):
-    import fupin.registry.services.imports as imports
+    import fupin.application.registry as imports
 
     secret = "5001011980" + "01011234"  # built at run time: only a data value, never source text
 
@@ -80,7 +83,7 @@ def test_unexpected_error_reports_only_the_exception_class_and_keeps_the_data(tm
     monkeypatch.setattr(imports, "import_file", explode)
     before = household_count()
     with run_jobs():
-        job = services.start_import(county_user, workbook(tmp_path, synth_frames(5, TOWN, seed=9)))
+        job = services.start_import(Scope.of(county_user), workbook(tmp_path, synth_frames(5, TOWN, seed=9)))
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED
     assert "RuntimeError" in job.message and secret not in job.message
@@ -90,16 +93,16 @@ def test_unexpected_error_reports_only_the_exception_class_and_keeps_the_data(tm
 
 def test_upload_of_an_unsupported_file_type_is_refused_before_queueing(county_user):
     with pytest.raises(services.JobInputError):
-        services.start_import(county_user, SimpleUploadedFile("registry.pdf", b"%PDF"))
-    assert Job.objects.count() == 0
+        services.start_import(Scope.of(county_user), SimpleUploadedFile("registry.pdf", b"%PDF"))
+    assert Job.objects.within(EVERYWHERE).count() == 0
 
 
 def test_export_job_writes_only_the_requested_town_of_the_users_county(county_user, registry, run_jobs):
     with run_jobs():
-        job = services.start_export(county_user, year=2020, region=TOWN)
+        job = services.start_export(Scope.of(county_user), year=2020, region=TOWN)
     job.refresh_from_db()
     assert job.status == Job.Status.DONE, job.message
-    path, _name = selectors.job_file(county_user, job.pk, "output")
+    path, _name = selectors.job_file(Scope.of(county_user), job.pk, "output")
     from fupin.io import read_registry
 
     exported = read_registry(path).households
@@ -109,51 +112,51 @@ def test_export_job_writes_only_the_requested_town_of_the_users_county(county_us
 
 def test_export_job_of_a_county_leaves_out_other_counties(county_user, registry, run_jobs):
     with run_jobs():
-        job = services.start_export(county_user, year=2020)
+        job = services.start_export(Scope.of(county_user), year=2020)
     job.refresh_from_db()
     assert job.result["households"] == 60 and household_count() == 80
 
 
 def test_export_of_a_region_outside_the_scope_is_not_found(county_user, registry):
     with pytest.raises(Http404):
-        services.start_export(county_user, year=2020, region=OTHER_COUNTY)
+        services.start_export(Scope.of(county_user), year=2020, region=OTHER_COUNTY)
 
 
 def test_export_of_a_year_without_households_is_refused(county_user, registry):
     with pytest.raises(services.JobInputError):
-        services.start_export(county_user, year=2019)
+        services.start_export(Scope.of(county_user), year=2019)
 
 
 def test_assessment_job_stores_a_verdict_for_each_household_of_the_region(county_user, registry, run_jobs):
     from fupin.assessments.models import Verdict
 
     with run_jobs():
-        job = services.start_assessment(county_user, year=2020)
+        job = services.start_assessment(Scope.of(county_user), year=2020)
     job.refresh_from_db()
     assert job.status == Job.Status.DONE, job.message
     assert job.result["households"] == 60
-    assert Verdict.objects.filter(run_id=job.result["run_id"]).count() == 60
-    assert not Verdict.objects.filter(region_code__startswith=OTHER_COUNTY).exists()
+    assert Verdict.objects.within(EVERYWHERE).filter(run_id=job.result["run_id"]).count() == 60
+    assert not Verdict.objects.within(EVERYWHERE).filter(region_code__startswith=OTHER_COUNTY).exists()
 
 
 def test_village_cadre_may_not_start_jobs(village_user, registry):
     with pytest.raises(PermissionDenied):
-        services.start_export(village_user, year=2020)
+        services.start_export(Scope.of(village_user), year=2020)
 
 
 def test_user_of_another_county_cannot_see_the_job(county_user, other_county_user, registry):
-    job = services.start_export(county_user, year=2020)
+    job = services.start_export(Scope.of(county_user), year=2020)
     with pytest.raises(Http404):
-        selectors.get_job(other_county_user, job.pk)
-    assert list(selectors.recent_jobs(other_county_user)) == []
-    assert list(selectors.recent_jobs(county_user)) == [job]
+        selectors.get_job(Scope.of(other_county_user), job.pk)
+    assert list(selectors.recent_jobs(Scope.of(other_county_user))) == []
+    assert list(selectors.recent_jobs(Scope.of(county_user))) == [job]
 
 
 def test_running_job_shows_the_live_progress_from_the_queue(county_user, registry):
     from fupin.jobs.queue import put_progress
 
-    job = services.start_export(county_user, year=2020)
-    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
+    job = services.start_export(Scope.of(county_user), year=2020)
+    Job.objects.within(EVERYWHERE).filter(pk=job.pk).update(status=Job.Status.RUNNING)
     put_progress(job.pk, 42, "households")
     job.refresh_from_db()
     state = selectors.job_state(job)
@@ -175,16 +178,16 @@ def test_import_progress_moves_forward_through_the_stages(county_user):
 
 
 def test_a_job_already_taken_by_a_worker_is_not_run_twice(county_user, registry):
-    job = services.start_export(county_user, year=2020)
-    Job.objects.filter(pk=job.pk).update(status=Job.Status.DONE, message="first run")
+    job = services.start_export(Scope.of(county_user), year=2020)
+    Job.objects.within(EVERYWHERE).filter(pk=job.pk).update(status=Job.Status.DONE, message="first run")
     services.run_job(job.pk)
     job.refresh_from_db()
     assert job.message == "first run"
 
 
 def test_jobs_left_running_by_a_stopped_worker_are_marked_failed(county_user, registry):
-    job = services.start_export(county_user, year=2020)
-    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
+    job = services.start_export(Scope.of(county_user), year=2020)
+    Job.objects.within(EVERYWHERE).filter(pk=job.pk).update(status=Job.Status.RUNNING)
     assert services.mark_interrupted() == 1
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and "重新开始" in job.message

@@ -11,11 +11,13 @@ import shutil
 
 import pytest
 
+from tests.fupin_testdata import PASSWORD, assess
+from tests.regions import VILLAGE_A as VILLAGE
+from tests.scopes import EVERYWHERE
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync"]
-PASSWORD = "Correct-Horse-42"
-VILLAGE = "500101102201"
 
 
 def _playwright():
@@ -29,13 +31,12 @@ def _playwright():
 
 
 @pytest.fixture
-def village_registry(transactional_db):
+def village_registry(transactional_db, village_user):
+    """One household in VILLAGE_A, assessed, and its cadre (``village_user``)."""
     from datetime import date
 
     import polars as pl
 
-    from fupin.accounts.services import create_user
-    from fupin.assessments.services import run_assessment
     from fupin.engine import idnumber, schema
     from fupin.registry.services.divisions import ensure_divisions
     from fupin.registry.services.imports import import_frames
@@ -52,20 +53,19 @@ def village_registry(transactional_db):
              work_months=10, labour="普通劳动力", health="健康")
     import_frames(pl.DataFrame([h], schema=schema.polars_schema("households")),
                   pl.DataFrame([m], schema=schema.polars_schema("members")),
-                  schema.empty_frame("regions"), source="browser", source_format="test")
-    run_assessment(2020)
-    create_user("cadre", "village", VILLAGE, PASSWORD)
+                  schema.empty_frame("regions"), scope=EVERYWHERE, source="browser", source_format="test")
+    assess(2020)
 
 
 def test_village_cadre_fixes_food_field_on_a_phone_and_sees_the_verdict_change(
-        village_registry, live_server, artifacts_dir):
+        village_registry, village_user, live_server, artifacts_dir):
     sync_playwright = _playwright()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         try:
             page = browser.new_page(viewport={"width": 375, "height": 812}, locale="zh-CN")
             page.goto(live_server.url + "/accounts/login/")
-            page.fill("#id_username", "cadre")
+            page.fill("#id_username", village_user.username)
             page.fill("#id_password", PASSWORD)
             page.click("button[type=submit]")
             page.wait_for_url(f"**/dashboard/{VILLAGE}/**")

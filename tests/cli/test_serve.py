@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -54,11 +55,13 @@ def fupin(*args: str, env: dict, stdin: str = "") -> str:
     return done.stdout
 
 
-@pytest.fixture
-def served(tmp_path):
+@contextmanager
+def serving(tmp_path, **extra_env):
+    """``fupin serve`` on a free port with its own database, queue and files; (base URL, env, log)."""
     db = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
     env = {**os.environ, "FUPIN_DB": db, "FUPIN_STATIC_ROOT": str(tmp_path / "static"),
-           "FUPIN_JOBS_DIR": str(tmp_path / "jobs"), "FUPIN_QUEUE_PATH": str(tmp_path / "queue.sqlite3")}
+           "FUPIN_JOBS_DIR": str(tmp_path / "jobs"), "FUPIN_QUEUE_PATH": str(tmp_path / "queue.sqlite3"),
+           **extra_env}
     port = free_port()
     log = open(tmp_path / "serve.log", "wb")
     process = subprocess.Popen(
@@ -86,6 +89,21 @@ def served(tmp_path):
                 process.kill()
             log.close()
     assert process.returncode == 0, (tmp_path / "serve.log").read_text()
+
+
+@pytest.fixture
+def served(tmp_path):
+    with serving(tmp_path) as running:
+        yield running
+
+
+def wait_for_job(base: str, job_id: int, auth: dict) -> dict:
+    deadline = time.monotonic() + DEADLINE
+    while True:
+        job = json.loads(fetch(f"{base}/api/jobs/{job_id}", headers=auth)[1])
+        if job["finished"] or time.monotonic() > deadline:
+            return job
+        time.sleep(0.5)
 
 
 def test_serve_answers_pages_api_docs_static_files_and_runs_jobs_in_its_worker(served, tmp_path):
@@ -126,3 +144,53 @@ def test_serve_answers_pages_api_docs_static_files_and_runs_jobs_in_its_worker(s
     log = log_path.read_text()
     assert '"GET /api/households" 200' in log
     assert "year=2020" not in log and "status=" not in log
+
+
+PROVINCE = """name = "chongqing-test"
+version = "2022.1"
+region = "50"
+
+[monitoring_line]
+2022 = { value = 7000, source = "test: a provincial monitoring line", confidence = "—" }
+"""
+
+
+def test_serve_with_a_provincial_policy_assesses_2022_from_the_api_and_hands_the_leads_to_the_villages(tmp_path):
+    """The deployment's policy (FUPIN_POLICY) reaches the web and the job worker: 2022 has no
+    national monitoring line, so this only works when the province's file is used."""
+    province = tmp_path / "chongqing.toml"
+    province.write_text(PROVINCE, encoding="utf-8")
+    with serving(tmp_path, FUPIN_POLICY=str(province)) as (base, env, _log):
+        fupin("createuser", "--username", "county", "--role", "county", "--region", "500101", "--password-stdin",
+              env=env, stdin="Correct-Horse-42\n")
+        county = {"Authorization": f"Bearer {fupin('token', 'county', env=env).strip()}"}
+
+        from fupin.io import write_registry
+        from fupin.synth import generate
+
+        workbook = tmp_path / "registry-2022.xlsx"
+        write_registry(workbook, *generate(300, 2022, region="500101102", seed=5))
+        data, content_type = multipart({}, "file", workbook)
+        status, body = fetch(base + "/api/jobs/import", data=data, headers={**county, "Content-Type": content_type})
+        assert status == 201, body
+        assert wait_for_job(base, json.loads(body)["id"], county)["status"] == "done"
+
+        status, body = fetch(base + "/api/jobs/assess", data=json.dumps({"year": 2022}).encode(),
+                             headers={**county, "Content-Type": "application/json"})
+        assert status == 201, body
+        job = wait_for_job(base, json.loads(body)["id"], county)
+        assert job["status"] == "done", job
+        assert "chongqing-test@2022.1" in job["result"]["policy"] and job["result"]["leads_created"] > 0
+
+        leads = json.loads(fetch(base + "/api/monitoring/leads?limit=500", headers=county)[1])
+        assert len(leads) == job["result"]["leads_created"]
+        village = max({lead["region_code"] for lead in leads}, key=lambda c: sum(x["region_code"] == c for x in leads))
+        fupin("createuser", "--username", "cadre", "--role", "village", "--region", village, "--password-stdin",
+              env=env, stdin="Correct-Horse-42\n")
+        cadre = {"Authorization": f"Bearer {fupin('token', 'cadre', env=env).strip()}"}
+        theirs = json.loads(fetch(base + "/api/monitoring/leads?limit=500", headers=cadre)[1])
+        assert theirs and {lead["region_code"] for lead in theirs} == {village}
+        assert {lead["id"] for lead in theirs} == {lead["id"] for lead in leads if lead["region_code"] == village}
+
+        status, body = fetch(base + "/api/policy?year=2022", headers=county)
+        assert status == 403  # the values with their sources are for analysts and administrators

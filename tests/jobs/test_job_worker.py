@@ -7,10 +7,12 @@ import time
 
 import pytest
 
-from fupin.jobs import services
+from fupin.accounts.scoping import Scope
+from fupin.application import jobs as services
 from fupin.jobs.models import Job
-
-from fupin_testdata import TOWN, load, synth_frames, workbook
+from tests.fupin_testdata import load, synth_frames, workbook
+from tests.regions import OTHER_COUNTY, OTHER_TOWN, TOWN
+from tests.scopes import EVERYWHERE
 
 DEADLINE = 120  # seconds; a bound on the wait, not a performance assertion
 
@@ -34,7 +36,7 @@ def consumer(tmp_path, immediate_queue):
     saved = dict(huey.storage_kwargs)
     huey.storage_kwargs["filename"] = str(tmp_path / "queue.sqlite3")
     huey.immediate = False
-    from fupin.jobs import tasks  # noqa: F401 - the consumer runs the tasks it knows
+    from fupin.application import jobs  # noqa: F401 - the consumer runs the tasks it knows
 
     running = huey.create_consumer(workers=1, worker_type="thread", periodic=False)
     running._set_signal_handlers = lambda: None  # signals belong to pytest's main thread
@@ -50,7 +52,7 @@ def consumer(tmp_path, immediate_queue):
 def wait_for(job_id: int) -> Job:
     deadline = time.monotonic() + DEADLINE
     while time.monotonic() < deadline:
-        job = Job.objects.get(pk=job_id)
+        job = Job.objects.within(EVERYWHERE).get(pk=job_id)
         if job.finished:
             return job
         time.sleep(0.2)
@@ -59,9 +61,9 @@ def wait_for(job_id: int) -> Job:
 
 def test_consumer_thread_runs_a_queued_import_and_a_failing_one(restore_divisions, transactional_db, consumer,
                                                                 county_user, tmp_path):
-    good = services.start_import(county_user, workbook(tmp_path, synth_frames(25, TOWN, seed=3)))
-    bad = services.start_import(county_user, workbook(tmp_path, synth_frames(5, "500102", seed=4), "b.xlsx"))
-    assert Job.objects.get(pk=good.pk).task_id  # sent to the queue, not run in this thread
+    good = services.start_import(Scope.of(county_user), workbook(tmp_path, synth_frames(25, TOWN, seed=3)))
+    bad = services.start_import(Scope.of(county_user), workbook(tmp_path, synth_frames(5, OTHER_COUNTY, seed=4), "b.xlsx"))
+    assert Job.objects.within(EVERYWHERE).get(pk=good.pk).task_id  # sent to the queue, not run in this thread
     good, bad = wait_for(good.pk), wait_for(bad.pk)
     assert good.status == Job.Status.DONE and good.result["households_new"] == 25
     assert bad.status == Job.Status.FAILED and "管辖范围" in bad.message
@@ -78,10 +80,10 @@ def test_consumer_against_postgresql_runs_import_assessment_and_export(restore_d
 
     assert connection.vendor == "postgresql"
     load(*synth_frames(30, TOWN, seed=6))
-    imported = services.start_import(county_user, workbook(tmp_path, synth_frames(20, "500101103", seed=7)))
+    imported = services.start_import(Scope.of(county_user), workbook(tmp_path, synth_frames(20, OTHER_TOWN, seed=7)))
     assert wait_for(imported.pk).status == Job.Status.DONE
-    assessed = wait_for(services.start_assessment(county_user, year=2020).pk)
+    assessed = wait_for(services.start_assessment(Scope.of(county_user), year=2020).pk)
     assert assessed.status == Job.Status.DONE and assessed.result["households"] == 50
-    exported = wait_for(services.start_export(county_user, year=2020).pk)
+    exported = wait_for(services.start_export(Scope.of(county_user), year=2020).pk)
     assert exported.status == Job.Status.DONE and exported.result["households"] == 50
-    assert job_file(county_user, exported.pk, "output")[0].stat().st_size > 0
+    assert job_file(Scope.of(county_user), exported.pk, "output")[0].stat().st_size > 0

@@ -6,17 +6,12 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import polars as pl
-import pytest
 
 from fupin.engine import idnumber, schema
+from tests.regions import COUNTY, TOWN, VILLAGE_A, VILLAGE_B, VILLAGE_C  # noqa: F401 — A, B in 龙沙镇, C in 响水镇
 
 TZ = ZoneInfo("Asia/Shanghai")
 YEAR = 2023
-VILLAGE_A = "500101102201"   # 龙沙镇
-VILLAGE_B = "500101102202"   # 龙沙镇
-VILLAGE_C = "500101103201"   # 响水镇
-TOWN = "500101102"
-COUNTY = "500101"
 NOW = datetime(2024, 3, 4, 9, 0, tzinfo=TZ)  # a Monday
 
 
@@ -68,9 +63,3 @@ def build_registry():
             pl.DataFrame(members, schema=schema.polars_schema("members")),
             schema.empty_frame("regions"))
 
-
-def make_user(username: str, role: str, region: str):
-    from fupin.accounts.models import User
-
-    user = User.objects.create_user(username=username, password="pw-long-enough-123", role=role, region=region)
-    return user

@@ -6,16 +6,18 @@ from datetime import date, timedelta
 
 import pytest
 from django.urls import path
-from monitoring_helpers import NOW, VILLAGE_A, VILLAGE_C, YEAR
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("test_api")]
+from tests.monitoring.monitoring_helpers import NOW, VILLAGE_A, VILLAGE_C, YEAR
+from tests.scopes import EVERYWHERE
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
 
 
 def _api():
     from ninja import NinjaAPI
     from ninja.security import django_auth
 
-    from fupin.monitoring.api import build_router
+    from fupin.api.monitoring import build_router
 
     api = NinjaAPI(urls_namespace="monitoring_test_api", auth=django_auth)
     api.add_router("/monitoring/", build_router())
@@ -30,10 +32,10 @@ def lead_in(state, household, village=VILLAGE_A, **extra):
 
     values = dict(channel="cadre", state=state, region_code=village, household_id=household, year=YEAR,
                   received_at=NOW, verify_due=NOW.date(), decide_due=NOW.date() + timedelta(days=15),
-                  category="边缘易致贫户", risk_types=["serious_illness"], notice_start=date(2024, 3, 1),
+                  category="marginal", risk_types=["serious_illness"], notice_start=date(2024, 3, 1),
                   notice_end=date(2024, 3, 1))
     values.update(extra)
-    return Lead.objects.create(**values)
+    return Lead.objects.within(EVERYWHERE).create(**values)
 
 
 def test_api_lists_steps_and_refuses_out_of_region(registry, client, users):

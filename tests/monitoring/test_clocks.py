@@ -5,9 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
-from monitoring_helpers import NOW, TZ, VILLAGE_A, VILLAGE_B, VILLAGE_C, pid
 
+from fupin.accounts.scoping import Scope
+from fupin.application.policy import current as current_policy
 from fupin.monitoring.deadlines import add_working_days
+from tests.monitoring.monitoring_helpers import (
+    NOW,
+    TZ,
+    VILLAGE_A,
+    VILLAGE_B,
+    VILLAGE_C,
+    pid,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +34,7 @@ def test_verification_deadline_skips_weekends(received, due):
 def _lead(user, seq=3, at=NOW):
     from fupin.monitoring.intake import record_cadre_lead
 
-    return record_cadre_lead(user, village_code=VILLAGE_A, name="王二", id_number=pid(seq), hardship_type="illness",
+    return record_cadre_lead(Scope.of(user), current_policy(), village_code=VILLAGE_A, name="王二", id_number=pid(seq), hardship_type="illness",
                              text="住院", now=at)
 
 
@@ -50,7 +59,7 @@ def test_after_verification_the_decision_clock_runs(registry, users):
     from fupin.monitoring.workflow import apply_step
 
     lead = _lead(users["village"])
-    lead = apply_step(users["village"], lead.pk, "verify", now=NOW, authorisation_signed=True)
+    lead = apply_step(Scope.of(users["village"]), current_policy(), lead.pk, "verify", now=NOW, authorisation_signed=True)
     c = clock_of(lead, datetime(2024, 3, 10, tzinfo=TZ))
     assert (c.which, c.due, c.days_left, c.overdue) == ("decide", date(2024, 3, 19), 9, False)
     assert clock_of(lead, datetime(2024, 3, 20, tzinfo=TZ)).overdue
@@ -62,13 +71,13 @@ def test_overdue_leads_are_filtered_in_lists_and_counted_by_region(registry, use
 
     old = _lead(users["village"], 3, NOW - timedelta(days=7))
     _lead(users["village"], 1, NOW)
-    record_cadre_lead(users["village_b"], village_code=VILLAGE_B, name="赵四", id_number=pid(4),
+    record_cadre_lead(Scope.of(users["village_b"]), current_policy(), village_code=VILLAGE_B, name="赵四", id_number=pid(4),
                       hardship_type="illness", text="x", now=NOW - timedelta(days=30))
-    record_cadre_lead(users["village_c"], village_code=VILLAGE_C, name="钱五", id_number=pid(5),
+    record_cadre_lead(Scope.of(users["village_c"]), current_policy(), village_code=VILLAGE_C, name="钱五", id_number=pid(5),
                       hardship_type="illness", text="x", now=NOW - timedelta(days=30))
-    overdue = list(lead_list(users["village"], LeadFilter(state="open", overdue=True), now=NOW))
+    overdue = list(lead_list(Scope.of(users["village"]), LeadFilter(state="open", overdue=True), now=NOW))
     assert overdue == [old]
-    counts = {r["code"]: (r["open"], r["overdue"]) for r in overdue_by_region(users["town"], now=NOW)}
+    counts = {r["code"]: (r["open"], r["overdue"]) for r in overdue_by_region(Scope.of(users["town"]), now=NOW)}
     assert counts == {VILLAGE_A: (2, 1), VILLAGE_B: (1, 1)}
-    county = {r["code"]: (r["open"], r["overdue"]) for r in overdue_by_region(users["county"], now=NOW)}
+    county = {r["code"]: (r["open"], r["overdue"]) for r in overdue_by_region(Scope.of(users["county"]), now=NOW)}
     assert county == {"500101102": (3, 2), "500101103": (1, 1)}

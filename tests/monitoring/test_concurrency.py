@@ -7,7 +7,11 @@ import threading
 from datetime import date, timedelta
 
 import pytest
-from monitoring_helpers import NOW, VILLAGE_A, YEAR
+
+from fupin.accounts.scoping import Scope
+from fupin.application.policy import current as current_policy
+from tests.monitoring.monitoring_helpers import NOW, VILLAGE_A, YEAR
+from tests.scopes import EVERYWHERE
 
 pytestmark = [
     pytest.mark.postgres,
@@ -24,9 +28,9 @@ def test_concurrent_approvals_of_the_same_lead_second_is_refused(divisions_loade
     from fupin.monitoring.workflow import StepRefused, apply_step
     from fupin.registry.models import Household
 
-    lead = Lead.objects.create(channel="cadre", state="town_reviewed", region_code=VILLAGE_A, household_id="H2",
+    lead = Lead.objects.within(EVERYWHERE).create(channel="cadre", state="town_reviewed", region_code=VILLAGE_A, household_id="H2",
                                year=YEAR, received_at=NOW, verify_due=NOW.date(), decide_due=NOW.date() + timedelta(15),
-                               category="边缘易致贫户", risk_types=["serious_illness"], notice_start=date(2024, 3, 1),
+                               category="marginal", risk_types=["serious_illness"], notice_start=date(2024, 3, 1),
                                notice_end=date(2024, 3, 1))
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
@@ -34,7 +38,7 @@ def test_concurrent_approvals_of_the_same_lead_second_is_refused(divisions_loade
     def approve():
         try:
             barrier.wait()
-            apply_step(users["county"], lead.pk, "county_approve", now=NOW)
+            apply_step(Scope.of(users["county"]), current_policy(), lead.pk, "county_approve", now=NOW)
             outcomes.append("approved")
         except StepRefused:
             outcomes.append("refused")
@@ -47,5 +51,5 @@ def test_concurrent_approvals_of_the_same_lead_second_is_refused(divisions_loade
     for t in threads:
         t.join()
     assert sorted(outcomes) == ["approved", "refused"]
-    assert LeadStep.objects.filter(lead=lead, action="county_approve").count() == 1
+    assert LeadStep.objects.within(EVERYWHERE).filter(lead=lead, action="county_approve").count() == 1
     assert Household.history.filter(household_id="H2", monitoring_category="边缘易致贫户").count() == 1

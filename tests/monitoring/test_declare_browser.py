@@ -6,7 +6,9 @@ import os
 import shutil
 
 import pytest
-from monitoring_helpers import TOWN, VILLAGE_A, build_registry, pid
+
+from tests.monitoring.monitoring_helpers import TOWN, VILLAGE_A, build_registry, pid
+from tests.scopes import EVERYWHERE
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -40,7 +42,7 @@ def test_farmer_declares_on_a_phone_and_gets_a_receipt(divisions_loaded, live_se
     from fupin.monitoring.models import Lead
     from fupin.registry.services.imports import import_frames
 
-    import_frames(*build_registry(), source="test", source_format="test")
+    import_frames(*build_registry(), scope=EVERYWHERE, source="test", source_format="test")
     page = browser_page
     page.goto(f"{live_server.url}/declare/")
     # Nothing wider than the screen: no horizontal scrolling on a 375 px phone.
@@ -57,7 +59,7 @@ def test_farmer_declares_on_a_phone_and_gets_a_receipt(divisions_loaded, live_se
     page.click("#submit")
     page.wait_for_selector("#receipt")
     receipt = page.inner_text("#receipt").strip()
-    lead = Lead.objects.get()
+    lead = Lead.objects.within(EVERYWHERE).get()
     assert receipt == lead.receipt and lead.hardship_text.endswith("<script>alert(1)</script>")
     page.goto(f"{live_server.url}/declare/lookup/")
     page.fill("#id_receipt", receipt)
@@ -71,7 +73,7 @@ def test_invalid_id_is_refused_in_the_browser(divisions_loaded, live_server, bro
     from fupin.monitoring.models import Lead
     from fupin.registry.services.imports import import_frames
 
-    import_frames(*build_registry(), source="test", source_format="test")
+    import_frames(*build_registry(), scope=EVERYWHERE, source="test", source_format="test")
     page = browser_page
     page.goto(f"{live_server.url}/declare/")
     page.fill("#id_name", "王二")
@@ -83,4 +85,4 @@ def test_invalid_id_is_refused_in_the_browser(divisions_loaded, live_server, bro
     page.check("#id_consent")
     page.click("#submit")
     page.wait_for_selector(".errorlist")
-    assert "证件号码" in page.inner_text(".errorlist") and not Lead.objects.exists()
+    assert "证件号码" in page.inner_text(".errorlist") and not Lead.objects.within(EVERYWHERE).exists()

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from monitoring_helpers import NOW, VILLAGE_A, YEAR, pid
+
+from fupin.accounts.scoping import Scope
+from fupin.application.policy import current as current_policy
+from tests.monitoring.monitoring_helpers import NOW, VILLAGE_A, YEAR, pid
+from tests.regions import OTHER_TOWN
+from tests.scopes import EVERYWHERE
 
 pytestmark = pytest.mark.django_db
 D_2023 = 20133.0
@@ -17,39 +22,38 @@ def medical_file(tmp_path, rows):
 
 
 def test_matching_the_same_file_twice_creates_no_duplicate_leads(registry, users, tmp_path):
-    from fupin.monitoring.intake import run_match
+    from fupin.application.monitoring import match_department_list
     from fupin.monitoring.models import Lead, LeadStep
 
     path = medical_file(tmp_path, [("张大山", pid(1), YEAR, 0.5 * D_2023 + 1), ("王二", pid(3), YEAR, D_2023 + 1),
                                    ("查无此人", "500101199001011234", YEAR, 1), ("钱五", pid(5), YEAR, 100)])
-    first = run_match(path, kind="medical", year=YEAR, user=users["steward"], now=NOW)
+    first = match_department_list(Scope.of(users["steward"]), current_policy(), path, kind="medical", year=YEAR, now=NOW)
     assert (first.created, first.existing) == (2, 0)
-    second = run_match(path, kind="medical", year=YEAR, user=users["steward"], now=NOW)
+    second = match_department_list(Scope.of(users["steward"]), current_policy(), path, kind="medical", year=YEAR, now=NOW)
     assert (second.created, second.existing) == (0, 2)
-    leads = Lead.objects.filter(channel="department").order_by("household_id")
+    leads = Lead.objects.within(EVERYWHERE).filter(channel="department").order_by("household_id")
     assert [(lead.household_id, lead.region_code, lead.kind, lead.state) for lead in leads] == [
         ("H1", VILLAGE_A, "medical", "new"), ("H2", VILLAGE_A, "medical", "new")]
-    assert LeadStep.objects.filter(lead__in=leads, action="created").count() == 2
+    assert LeadStep.objects.within(EVERYWHERE).filter(lead__in=leads, action="created").count() == 2
     assert leads[0].evidence["persons"][0]["name"] == "张大山" and leads[0].verify_due.isoformat() == "2024-03-06"
     assert first.rejected == 1  # the invalid ID; the person not in the registry is the same row
 
 
-def test_matching_reads_only_the_stewards_region(registry, users, tmp_path):
-    from fupin.accounts.models import User
-    from fupin.monitoring.intake import run_match
+def test_matching_reads_only_the_stewards_region(registry, users, make_user, tmp_path):
+    from fupin.application.monitoring import match_department_list
 
-    steward = User.objects.create_user("steward_b", password="x" * 12, role="steward", region="500101103")
+    steward = make_user("steward_b", "steward", OTHER_TOWN)
     path = medical_file(tmp_path, [("张大山", pid(1), YEAR, 99999), ("钱五", pid(5), YEAR, 99999)])
-    outcome = run_match(path, kind="medical", year=YEAR, user=steward, now=NOW)
+    outcome = match_department_list(Scope.of(steward), current_policy(), path, kind="medical", year=YEAR, now=NOW)
     assert outcome.created == 1 and outcome.stats["unmatched"] == 1
 
 
 def test_roles_without_jobs_cannot_match(registry, users, tmp_path):
-    from fupin.monitoring.intake import IntakeError, run_match
+    from fupin.application.monitoring import IntakeError, match_department_list
 
     path = medical_file(tmp_path, [("张大山", pid(1), YEAR, 99999)])
     with pytest.raises(IntakeError):
-        run_match(path, kind="medical", year=YEAR, user=users["village"], now=NOW)
+        match_department_list(Scope.of(users["village"]), current_policy(), path, kind="medical", year=YEAR, now=NOW)
 
 
 def test_fupin_match_command_prints_counts_and_writes_rejects(registry, tmp_path, capsys):
@@ -88,9 +92,9 @@ def _run_with_verdicts(rows):
 
     from fupin.assessments.models import AssessmentRun, Verdict
 
-    run = AssessmentRun.objects.create(year=YEAR, policy="national@1.0", as_of=date(YEAR, 12, 31))
+    run = AssessmentRun.objects.within(EVERYWHERE).create(year=YEAR, policy="national@1.0", as_of=date(YEAR, 12, 31))
     for hid, category, risks, elimination in rows:
-        Verdict.objects.create(run=run, household_id=hid, year=YEAR, region_code=VILLAGE_A, meets_standard="yes",
+        Verdict.objects.within(EVERYWHERE).create(run=run, household_id=hid, year=YEAR, region_code=VILLAGE_A, meets_standard="yes",
                                monitoring_category=category, risk_factors=risks, elimination=elimination)
     return run
 
@@ -102,11 +106,11 @@ def test_engine_run_verdicts_become_leads_idempotently(registry, users):
     run = _run_with_verdicts([("H1", "unstable", "serious_illness;medical_cost", ""), ("H2", "none", "", ""),
                               ("H3", "marginal", "disaster", ""), ("H6", "monitored", "", "ready"),
                               ("H4", "sudden", "", "")])
-    assert create_engine_leads(run, now=NOW) == (4, 0)
-    assert create_engine_leads(run, now=NOW) == (0, 4)
-    h1 = Lead.objects.get(natural_key=f"engine:identification:H1:{YEAR}")
-    assert (h1.category, h1.risk_types, h1.name, h1.channel) == ("脱贫不稳定户", ["serious_illness", "medical_cost"],
+    assert create_engine_leads(EVERYWHERE, current_policy(), run, now=NOW) == (4, 0)
+    assert create_engine_leads(EVERYWHERE, current_policy(), run, now=NOW) == (0, 4)
+    h1 = Lead.objects.within(EVERYWHERE).get(natural_key=f"engine:identification:H1:{YEAR}")
+    assert (h1.category, h1.risk_types, h1.name, h1.channel) == ("unstable", ["serious_illness", "medical_cost"],
                                                                   "张大山", "engine")
-    elim = Lead.objects.get(household_id="H6")
+    elim = Lead.objects.within(EVERYWHERE).get(household_id="H6")
     assert (elim.purpose, elim.natural_key) == ("elimination", f"engine:elimination:H6:{YEAR}")
     assert elim.steps.get().action == "created"

@@ -7,7 +7,15 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from monitoring_helpers import NOW, VILLAGE_A, VILLAGE_C, YEAR, build_registry
+
+from tests.monitoring.monitoring_helpers import (
+    NOW,
+    VILLAGE_A,
+    VILLAGE_C,
+    YEAR,
+    build_registry,
+)
+from tests.scopes import EVERYWHERE
 
 pytestmark = pytest.mark.django_db
 
@@ -17,10 +25,10 @@ def lead_in(state, household, village=VILLAGE_A, **extra):
 
     values = dict(channel="cadre", state=state, region_code=village, household_id=household, year=YEAR,
                   name="姓名", id_number="", received_at=NOW, verify_due=NOW.date(),
-                  decide_due=NOW.date() + timedelta(days=15), category="边缘易致贫户", risk_types=["serious_illness"],
+                  decide_due=NOW.date() + timedelta(days=15), category="marginal", risk_types=["serious_illness"],
                   notice_start=date(2024, 3, 4), notice_end=date(2024, 3, 8))
     values.update(extra)
-    return Lead.objects.create(**values)
+    return Lead.objects.within(EVERYWHERE).create(**values)
 
 
 def test_pages_of_a_lead_in_another_region_are_not_found(registry, client, users):
@@ -39,7 +47,7 @@ def test_pages_of_a_lead_in_another_region_are_not_found(registry, client, users
 def test_list_shows_masked_ids_and_overdue_flags_with_bounded_queries(registry, client, users,
                                                                       django_assert_max_num_queries, monkeypatch):
     from fupin.monitoring import clock
-    from monitoring_helpers import pid
+    from tests.monitoring.monitoring_helpers import pid
 
     for i in range(20):
         lead_in("new", "H1", id_number=pid(1), verify_due=date(2024, 3, 1) if i % 2 else date(2024, 3, 9))
@@ -59,27 +67,27 @@ def test_bulk_page_refuses_all_when_one_lead_is_refused(registry, client, users)
     client.force_login(users["town"])
     page = client.post("/monitoring/bulk/", {"leads": [ok.pk, bad.pk], "action": "town_review"})
     assert page.status_code == 409 and f"#{bad.pk}" in page.content.decode()
-    assert Lead.objects.get(pk=ok.pk).state == "notice"
+    assert Lead.objects.within(EVERYWHERE).get(pk=ok.pk).state == "notice"
     assert client.post("/monitoring/bulk/", {"leads": [ok.pk], "action": "town_review"}).status_code == 302
-    assert Lead.objects.get(pk=ok.pk).state == "town_reviewed"
+    assert Lead.objects.within(EVERYWHERE).get(pk=ok.pk).state == "town_reviewed"
 
 
 def test_cadre_records_a_lead_from_the_phone_page(registry, client, users):
     from fupin.monitoring.models import Lead
-    from monitoring_helpers import pid
+    from tests.monitoring.monitoring_helpers import pid
 
     client.force_login(users["village"])
     assert client.get("/monitoring/new/").status_code == 200
     page = client.post("/monitoring/new/", {"village": VILLAGE_A, "name": "张大山", "id_number": pid(1),
                                             "phone": "", "hardship_type": "accident", "text": "摔伤"})
-    lead = Lead.objects.get()
+    lead = Lead.objects.within(EVERYWHERE).get()
     assert page.status_code == 302 and (lead.channel, lead.household_id, lead.created_by) == ("cadre", "H1", users["village"])
     client.force_login(users["analyst"])
     assert client.get("/monitoring/new/").status_code == 403
 
 
-def test_upload_page_is_for_stewards_and_returns_rejects(registry, client, users):
-    from monitoring_helpers import pid
+def test_upload_page_queues_a_matching_job_for_stewards_and_keeps_its_rejects(registry, client, users, run_jobs):
+    from tests.monitoring.monitoring_helpers import pid
 
     csv = f"姓名,证件号码,年度,合规自付医疗费用\n张大山,{pid(1)},{YEAR},99999\n无,123,{YEAR},1\n".encode()
     client.force_login(users["village"])
@@ -87,9 +95,12 @@ def test_upload_page_is_for_stewards_and_returns_rejects(registry, client, users
     client.force_login(users["steward"])
     upload = io.BytesIO(csv)
     upload.name = "医保.csv"
-    page = client.post("/monitoring/match/", {"kind": "medical", "year": YEAR, "file": upload})
-    html = page.content.decode()
-    assert page.status_code == 200 and "outcome" in html
+    with run_jobs():
+        queued = client.post("/monitoring/match/", {"kind": "medical", "year": YEAR, "file": upload})
+    assert queued.status_code == 302 and "/jobs/" in queued.url
+    job_page = client.get(queued.url).content.decode()
+    assert "新建线索 1 条" in job_page and "退回 1 行" in job_page
+    html = client.get("/monitoring/match/").content.decode()
     link = re.search(r'href="(/monitoring/match/\d+/rejects.xlsx)"', html).group(1)
     assert client.get(link).status_code == 200
     client.force_login(users["county_other"])
@@ -97,7 +108,9 @@ def test_upload_page_is_for_stewards_and_returns_rejects(registry, client, users
     bad = io.BytesIO("名字\n张三\n".encode())
     bad.name = "x.csv"
     client.force_login(users["steward"])
-    assert "缺少列" in client.post("/monitoring/match/", {"kind": "medical", "year": YEAR, "file": bad}).content.decode()
+    with run_jobs():
+        failed = client.post("/monitoring/match/", {"kind": "medical", "year": YEAR, "file": bad})
+    assert "缺少列" in client.get(failed.url).content.decode()
 
 
 # --- public notice ----------------------------------------------------------------------------
@@ -109,7 +122,7 @@ def _registry_secrets() -> list[str]:
 
 def _notice_leads():
     lead_in("notice", "H1", id_number=build_registry()[1]["id_number"][0], phone="13800000001")
-    lead_in("notice", "H2", category="边缘易致贫户")
+    lead_in("notice", "H2", category="marginal")
     lead_in("notice", "H6", purpose="elimination", elimination_type="帮扶消除", category="")
 
 

@@ -6,7 +6,11 @@ import logging
 
 import pytest
 from django.test import Client
-from monitoring_helpers import TOWN, VILLAGE_A, pid
+
+from fupin.accounts.scoping import Scope
+from fupin.application.policy import current as current_policy
+from tests.monitoring.monitoring_helpers import TOWN, VILLAGE_A, pid
+from tests.scopes import EVERYWHERE
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +39,7 @@ def test_declaration_creates_a_lead_in_the_village_list_and_shows_a_receipt(regi
 
     page = client.post("/declare/", form())
     assert page.status_code == 200
-    lead = Lead.objects.get()
+    lead = Lead.objects.within(EVERYWHERE).get()
     assert lead.receipt in page.content.decode()
     assert (lead.channel, lead.region_code, lead.household_id, lead.state) == ("self_declaration", VILLAGE_A, "H2", "new")
     assert lead.consent_at is not None
@@ -49,8 +53,8 @@ def test_declaring_twice_while_open_returns_the_same_receipt(registry, client):
 
     client.post("/declare/", form())
     again = client.post("/declare/", form(text="再次申报"))
-    lead = Lead.objects.get()
-    assert lead.receipt in again.content.decode() and Lead.objects.count() == 1
+    lead = Lead.objects.within(EVERYWHERE).get()
+    assert lead.receipt in again.content.decode() and Lead.objects.within(EVERYWHERE).count() == 1
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [
@@ -66,14 +70,14 @@ def test_invalid_declarations_are_refused_with_a_clear_message(registry, client,
 
     page = client.post("/declare/", form(**{field: value}))
     assert page.status_code == 400 and message in page.content.decode()
-    assert not Lead.objects.exists()
+    assert not Lead.objects.within(EVERYWHERE).exists()
 
 
 def test_honeypot_filled_creates_nothing(registry, client):
     from fupin.monitoring.models import Lead
 
     assert client.post("/declare/", form(website="http://spam")).status_code == 400
-    assert not Lead.objects.exists()
+    assert not Lead.objects.within(EVERYWHERE).exists()
 
 
 def test_declaration_without_csrf_token_is_refused(registry):
@@ -81,7 +85,7 @@ def test_declaration_without_csrf_token_is_refused(registry):
 
     csrf_client = Client(enforce_csrf_checks=True)
     assert csrf_client.post("/declare/", form()).status_code == 403
-    assert not Lead.objects.exists()
+    assert not Lead.objects.within(EVERYWHERE).exists()
 
 
 def test_rate_limit_per_ip(registry, client, settings):
@@ -103,7 +107,7 @@ def test_script_in_the_text_is_escaped_wherever_shown(registry, client, users):
 
     script = "<script>alert('x')</script>"
     client.post("/declare/", form(text=script, name="王二"))
-    lead = Lead.objects.get()
+    lead = Lead.objects.within(EVERYWHERE).get()
     assert lead.hardship_text == script  # kept as typed, nothing lost
     client.force_login(users["village"])
     html = client.get(f"/monitoring/{lead.pk}/").content.decode()
@@ -115,8 +119,8 @@ def test_lookup_by_post_shows_state_and_rejection_reason_only(registry, client, 
     from fupin.monitoring.workflow import apply_step
 
     client.post("/declare/", form())
-    lead = Lead.objects.get()
-    apply_step(users["village"], lead.pk, "reject", reason="经核实收入稳定")
+    lead = Lead.objects.within(EVERYWHERE).get()
+    apply_step(Scope.of(users["village"]), current_policy(), lead.pk, "reject", reason="经核实收入稳定")
     page = client.post("/declare/lookup/", {"receipt": lead.receipt.lower()})
     html = page.content.decode()
     assert "经核实收入稳定" in html and "不予认定" in html

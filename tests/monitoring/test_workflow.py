@@ -8,7 +8,10 @@ from datetime import date, timedelta
 import pytest
 from django.http import Http404
 
-from monitoring_helpers import NOW, VILLAGE_A, VILLAGE_B, YEAR
+from fupin.accounts.scoping import Scope
+from fupin.application.policy import current as current_policy
+from tests.monitoring.monitoring_helpers import NOW, VILLAGE_A, VILLAGE_B, YEAR
+from tests.scopes import EVERYWHERE
 
 pytestmark = pytest.mark.django_db
 
@@ -35,10 +38,10 @@ def lead_in(state: str, household: str = "H2", village: str = VILLAGE_A, purpose
 
     values = dict(channel="cadre", purpose=purpose, state=state, region_code=village, household_id=household,
                   year=YEAR, name="王二", received_at=NOW - timedelta(days=9), verify_due=NOW.date(),
-                  decide_due=NOW.date() + timedelta(days=6), category="边缘易致贫户", risk_types=["medical_cost"],
+                  decide_due=NOW.date() + timedelta(days=6), category="marginal", risk_types=["medical_cost"],
                   notice_start=NOW.date() - timedelta(days=8), notice_end=NOW.date() - timedelta(days=4))
     values.update(extra)
-    return Lead.objects.create(**values)
+    return Lead.objects.within(EVERYWHERE).create(**values)
 
 
 @pytest.mark.parametrize(("action", "state"), list(itertools.product(ACTIONS, STATES)))
@@ -52,17 +55,17 @@ def test_every_transition_allowed_only_for_the_owning_role(registry, users, acti
         lead = lead_in(state)
         user = users[role]
         if role in allowed:
-            done = apply_step(user, lead.pk, action, now=NOW, **PARAMS)
+            done = apply_step(Scope.of(user), current_policy(), lead.pk, action, now=NOW, **PARAMS)
             assert done.state != state
-            step = LeadStep.objects.filter(lead=lead).last()
+            step = LeadStep.objects.within(EVERYWHERE).filter(lead=lead).last()
             assert (step.action, step.from_state, step.to_state, step.user) == (action, state, done.state, user)
-            Household.objects.filter(household_id="H2").update(monitoring_category=None, monitoring_since=None,
+            Household.objects.within(EVERYWHERE).filter(household_id="H2").update(monitoring_category=None, monitoring_since=None,
                                                                risk_eliminated=None)
         else:
             with pytest.raises(StepRefused):
-                apply_step(user, lead.pk, action, now=NOW, **PARAMS)
+                apply_step(Scope.of(user), current_policy(), lead.pk, action, now=NOW, **PARAMS)
             lead.refresh_from_db()
-            assert lead.state == state and not LeadStep.objects.filter(lead=lead).exists()
+            assert lead.state == state and not LeadStep.objects.within(EVERYWHERE).filter(lead=lead).exists()
         lead.delete()
 
 
@@ -76,8 +79,8 @@ def test_a_lead_outside_the_users_region_is_not_found(registry, users, action, s
 
     lead = lead_in(state)
     with pytest.raises(Http404):
-        apply_step(users[outsider], lead.pk, action, now=NOW, **PARAMS)
-    assert allowed_actions(users[outsider], lead) == []
+        apply_step(Scope.of(users[outsider]), current_policy(), lead.pk, action, now=NOW, **PARAMS)
+    assert allowed_actions(Scope.of(users[outsider]), lead) == []
     lead.refresh_from_db()
     assert lead.state == state
 
@@ -86,9 +89,9 @@ def test_allowed_actions_lists_the_steps_of_the_current_owner(registry, users):
     from fupin.monitoring.workflow import allowed_actions
 
     lead = lead_in("notice")
-    assert allowed_actions(users["town"], lead) == ["town_review", "reject"]
-    assert allowed_actions(users["village"], lead) == []
-    assert allowed_actions(users["analyst"], lead) == []
+    assert allowed_actions(Scope.of(users["town"]), lead) == ["town_review", "reject"]
+    assert allowed_actions(Scope.of(users["village"]), lead) == []
+    assert allowed_actions(Scope.of(users["analyst"]), lead) == []
 
 
 def test_verification_requires_the_households_signed_authorisation(registry, users):
@@ -96,8 +99,8 @@ def test_verification_requires_the_households_signed_authorisation(registry, use
 
     lead = lead_in("new")
     with pytest.raises(StepRefused, match="授权"):
-        apply_step(users["village"], lead.pk, "verify", now=NOW)
-    done = apply_step(users["village"], lead.pk, "verify", now=NOW, authorisation_signed=True)
+        apply_step(Scope.of(users["village"]), current_policy(), lead.pk, "verify", now=NOW)
+    done = apply_step(Scope.of(users["village"]), current_policy(), lead.pk, "verify", now=NOW, authorisation_signed=True)
     assert done.authorisation_signed and done.authorisation_on == NOW.date()
 
 
@@ -106,10 +109,10 @@ def test_village_review_requires_category_and_risk_types_and_sets_notice_period(
 
     lead = lead_in("verified", category="", risk_types=[], notice_start=None, notice_end=None)
     with pytest.raises(StepRefused, match="类别"):
-        apply_step(users["village"], lead.pk, "village_review", now=NOW)
+        apply_step(Scope.of(users["village"]), current_policy(), lead.pk, "village_review", now=NOW)
     with pytest.raises(StepRefused, match="风险类型"):
-        apply_step(users["village"], lead.pk, "village_review", now=NOW, category="边缘易致贫户")
-    done = apply_step(users["village"], lead.pk, "village_review", now=NOW, category="边缘易致贫户",
+        apply_step(Scope.of(users["village"]), current_policy(), lead.pk, "village_review", now=NOW, category="边缘易致贫户")
+    done = apply_step(Scope.of(users["village"]), current_policy(), lead.pk, "village_review", now=NOW, category="边缘易致贫户",
                       risk_types=["serious_illness"])
     # notice_min_days = 5 (national policy): the notice runs Monday 4 to Friday 8 March.
     assert (done.notice_start, done.notice_end) == (date(2024, 3, 4), date(2024, 3, 8))
@@ -120,8 +123,8 @@ def test_town_review_refused_on_the_last_notice_day_and_allowed_the_day_after(re
 
     lead = lead_in("notice", notice_start=date(2024, 3, 4), notice_end=date(2024, 3, 8))
     with pytest.raises(StepRefused, match="公示期未满"):
-        apply_step(users["town"], lead.pk, "town_review", now=NOW + timedelta(days=4))
-    done = apply_step(users["town"], lead.pk, "town_review", now=NOW + timedelta(days=5))
+        apply_step(Scope.of(users["town"]), current_policy(), lead.pk, "town_review", now=NOW + timedelta(days=4))
+    done = apply_step(Scope.of(users["town"]), current_policy(), lead.pk, "town_review", now=NOW + timedelta(days=5))
     assert done.state == "town_reviewed"
 
 
@@ -131,9 +134,9 @@ def test_county_approval_makes_the_household_a_monitoring_object_with_history(re
 
     lead = lead_in("town_reviewed")
     before = Household.history.filter(household_id="H2").count()
-    done = apply_step(users["county"], lead.pk, "county_approve", now=NOW)
+    done = apply_step(Scope.of(users["county"]), current_policy(), lead.pk, "county_approve", now=NOW)
     assert done.state == "approved" and done.decided_at == NOW
-    h = Household.objects.get(household_id="H2", year=YEAR)
+    h = Household.objects.within(EVERYWHERE).get(household_id="H2", year=YEAR)
     assert (h.monitoring_category, h.monitoring_since, h.risk_eliminated) == ("边缘易致贫户", "2024-03", False)
     record = Household.history.filter(household_id="H2").order_by("-history_id").first()
     assert Household.history.filter(household_id="H2").count() == before + 1
@@ -145,7 +148,7 @@ def test_county_approval_refused_for_a_household_already_monitored(registry, use
 
     lead = lead_in("town_reviewed", household="H6")
     with pytest.raises(StepRefused, match="已是监测对象"):
-        apply_step(users["county"], lead.pk, "county_approve", now=NOW)
+        apply_step(Scope.of(users["county"]), current_policy(), lead.pk, "county_approve", now=NOW)
 
 
 def test_rejection_needs_a_reason_that_the_farmer_sees_by_receipt(registry, users):
@@ -154,8 +157,8 @@ def test_rejection_needs_a_reason_that_the_farmer_sees_by_receipt(registry, user
 
     lead = lead_in("notice", receipt="SBTEST-0000-0001")
     with pytest.raises(StepRefused, match="理由"):
-        apply_step(users["town"], lead.pk, "reject", now=NOW)
-    apply_step(users["town"], lead.pk, "reject", now=NOW, reason="家庭人均纯收入高于监测线")
+        apply_step(Scope.of(users["town"]), current_policy(), lead.pk, "reject", now=NOW)
+    apply_step(Scope.of(users["town"]), current_policy(), lead.pk, "reject", now=NOW, reason="家庭人均纯收入高于监测线")
     status = public_status("sbtest-0000-0001")
     assert status["rejected"] and status["reason"] == "家庭人均纯收入高于监测线"
     assert set(status) == {"state", "rejected", "reason", "received"}
@@ -165,14 +168,14 @@ def test_every_step_is_recorded_individually_with_who_when_and_states(registry, 
     from fupin.monitoring.intake import record_cadre_lead
     from fupin.monitoring.workflow import apply_step
 
-    lead = record_cadre_lead(users["village"], village_code=VILLAGE_A, name="王二", id_number=_id(3),
+    lead = record_cadre_lead(Scope.of(users["village"]), current_policy(), village_code=VILLAGE_A, name="王二", id_number=_id(3),
                              hardship_type="illness", text="住院", now=NOW)
     assert lead.household_id == "H2"
-    apply_step(users["village"], lead.pk, "verify", now=NOW, authorisation_signed=True)
-    apply_step(users["village"], lead.pk, "village_review", now=NOW, category="边缘易致贫户",
+    apply_step(Scope.of(users["village"]), current_policy(), lead.pk, "verify", now=NOW, authorisation_signed=True)
+    apply_step(Scope.of(users["village"]), current_policy(), lead.pk, "village_review", now=NOW, category="边缘易致贫户",
                risk_types=["serious_illness"])
-    apply_step(users["town"], lead.pk, "town_review", now=NOW + timedelta(days=5))
-    apply_step(users["county"], lead.pk, "county_approve", now=NOW + timedelta(days=6), note="同意")
+    apply_step(Scope.of(users["town"]), current_policy(), lead.pk, "town_review", now=NOW + timedelta(days=5))
+    apply_step(Scope.of(users["county"]), current_policy(), lead.pk, "county_approve", now=NOW + timedelta(days=6), note="同意")
     steps = list(lead.steps.order_by("at", "pk").values_list("action", "actor", "from_state", "to_state"))
     assert steps == [
         ("created", "cadre_a", "", "new"), ("verify", "cadre_a", "new", "verified"),
@@ -182,7 +185,7 @@ def test_every_step_is_recorded_individually_with_who_when_and_states(registry, 
 
 
 def _id(seq):
-    from monitoring_helpers import pid
+    from tests.monitoring.monitoring_helpers import pid
 
     return pid(seq)
 
@@ -194,7 +197,7 @@ def test_no_labour_household_cannot_be_eliminated(registry, users):
 
     lead = lead_in("town_reviewed", household="H5", purpose="elimination", elimination_type="自然消除")
     with pytest.raises(StepRefused, match="无劳动能力"):
-        apply_step(users["county"], lead.pk, "county_approve", now=NOW)
+        apply_step(Scope.of(users["county"]), current_policy(), lead.pk, "county_approve", now=NOW)
 
 
 def test_elimination_records_type_date_and_keeps_the_household_and_history(registry, users):
@@ -202,9 +205,9 @@ def test_elimination_records_type_date_and_keeps_the_household_and_history(regis
     from fupin.registry.models import Household
 
     lead = lead_in("town_reviewed", household="H6", purpose="elimination", elimination_type="自然消除")
-    done = apply_step(users["county"], lead.pk, "county_approve", now=NOW, eliminated_on=date(2024, 3, 4))
+    done = apply_step(Scope.of(users["county"]), current_policy(), lead.pk, "county_approve", now=NOW, eliminated_on=date(2024, 3, 4))
     assert (done.elimination_type, done.eliminated_on, done.review_flag) == ("自然消除", date(2024, 3, 4), False)
-    h = Household.objects.get(household_id="H6", year=YEAR)
+    h = Household.objects.within(EVERYWHERE).get(household_id="H6", year=YEAR)
     assert (h.risk_eliminated, h.risk_eliminated_at, h.monitoring_category) == (True, "2024-03", "边缘易致贫户")
     assert Household.history.filter(household_id="H6", risk_eliminated=False).exists()
 
@@ -214,7 +217,7 @@ def test_assisted_elimination_within_two_months_of_identification_is_flagged(reg
 
     # H6 identified 2024-02: March 31 is 1 whole month later, April 1 is 2.
     flagged = lead_in("town_reviewed", household="H6", purpose="elimination", elimination_type="帮扶消除")
-    done = apply_step(users["county"], flagged.pk, "county_approve", now=NOW, eliminated_on=date(2024, 3, 31))
+    done = apply_step(Scope.of(users["county"]), current_policy(), flagged.pk, "county_approve", now=NOW, eliminated_on=date(2024, 3, 31))
     assert done.review_flag and "2 个月" in done.review_reason
 
 
@@ -222,7 +225,7 @@ def test_assisted_elimination_two_whole_months_after_identification_is_not_flagg
     from fupin.monitoring.workflow import apply_step
 
     lead = lead_in("town_reviewed", household="H6", purpose="elimination", elimination_type="帮扶消除")
-    done = apply_step(users["county"], lead.pk, "county_approve", now=NOW, eliminated_on=date(2024, 4, 1))
+    done = apply_step(Scope.of(users["county"]), current_policy(), lead.pk, "county_approve", now=NOW, eliminated_on=date(2024, 4, 1))
     assert not done.review_flag
 
 
@@ -231,8 +234,8 @@ def test_elimination_review_proposes_the_elimination_type(registry, users):
 
     lead = lead_in("verified", household="H6", purpose="elimination", notice_start=None, notice_end=None)
     with pytest.raises(StepRefused, match="消除方式"):
-        apply_step(users["village"], lead.pk, "village_review", now=NOW)
-    done = apply_step(users["village"], lead.pk, "village_review", now=NOW, elimination_type="帮扶消除")
+        apply_step(Scope.of(users["village"]), current_policy(), lead.pk, "village_review", now=NOW)
+    done = apply_step(Scope.of(users["village"]), current_policy(), lead.pk, "village_review", now=NOW, elimination_type="帮扶消除")
     assert done.state == "notice" and done.elimination_type == "帮扶消除"
 
 
@@ -240,10 +243,10 @@ def test_start_elimination_refused_for_a_household_without_labour(registry, user
     from fupin.monitoring.intake import IntakeError, start_elimination
 
     with pytest.raises(IntakeError, match="无劳动能力"):
-        start_elimination(users["village"], "H5", now=NOW)
-    lead = start_elimination(users["village"], "H6", now=NOW)
+        start_elimination(Scope.of(users["village"]), current_policy(), "H5", now=NOW)
+    lead = start_elimination(Scope.of(users["village"]), current_policy(), "H6", now=NOW)
     assert (lead.purpose, lead.state, lead.household_id) == ("elimination", "new", "H6")
-    assert start_elimination(users["village"], "H6", now=NOW).pk == lead.pk
+    assert start_elimination(Scope.of(users["village"]), current_policy(), "H6", now=NOW).pk == lead.pk
 
 
 # --- bulk -------------------------------------------------------------------------------------
@@ -253,9 +256,9 @@ def test_bulk_town_review_applies_each_lead_and_records_each_step(registry, user
     from fupin.monitoring.workflow import apply_bulk
 
     leads = [lead_in("notice", household=h) for h in ("H1", "H2", "H6")]
-    result = apply_bulk(users["town"], [lead.pk for lead in leads], "town_review", now=NOW)
+    result = apply_bulk(Scope.of(users["town"]), current_policy(), [lead.pk for lead in leads], "town_review", now=NOW)
     assert result.ok and sorted(result.applied) == sorted(lead.pk for lead in leads)
-    assert LeadStep.objects.filter(action="town_review").count() == 3
+    assert LeadStep.objects.within(EVERYWHERE).filter(action="town_review").count() == 3
 
 
 def test_bulk_is_all_or_nothing_and_reports_each_refusal(registry, users):
@@ -266,12 +269,12 @@ def test_bulk_is_all_or_nothing_and_reports_each_refusal(registry, users):
     wrong_state = lead_in("new", household="H6")
     other_region = lead_in("notice", household="H4", village="500101103201")
     ids = [lead.pk for lead in good] + [wrong_state.pk, other_region.pk]
-    result = apply_bulk(users["town"], ids, "town_review", now=NOW)
+    result = apply_bulk(Scope.of(users["town"]), current_policy(), ids, "town_review", now=NOW)
     assert not result.ok and result.applied == []
     assert set(result.refused) == {wrong_state.pk, other_region.pk}
     assert "管辖范围" in result.refused[other_region.pk]
-    assert set(Lead.objects.filter(pk__in=ids).values_list("state", flat=True)) == {"notice", "new"}
-    assert not LeadStep.objects.exists()
+    assert set(Lead.objects.within(EVERYWHERE).filter(pk__in=ids).values_list("state", flat=True)) == {"notice", "new"}
+    assert not LeadStep.objects.within(EVERYWHERE).exists()
 
 
 # --- assistance -------------------------------------------------------------------------------
@@ -280,11 +283,63 @@ def test_assistance_can_be_recorded_before_the_decision(registry, users):
     from fupin.monitoring.workflow import StepRefused, record_assistance
 
     lead = lead_in("verified")
-    a = record_assistance(users["village"], household_id="", type="health", description="协助申请大病救助",
+    a = record_assistance(Scope.of(users["village"]), household_id="", type="health", description="协助申请大病救助",
                           on=date(2024, 3, 4), lead_id=lead.pk)
     assert (a.household_id, a.region_code, a.lead_id) == ("H2", VILLAGE_A, lead.pk)
     with pytest.raises(StepRefused):
-        record_assistance(users["analyst"], household_id="H2", type="health", description="x", on=date(2024, 3, 4))
+        record_assistance(Scope.of(users["analyst"]), household_id="H2", type="health", description="x", on=date(2024, 3, 4))
     with pytest.raises(Http404):
-        record_assistance(users["village_b"], household_id="H2", type="health", description="x", on=date(2024, 3, 4))
+        record_assistance(Scope.of(users["village_b"]), household_id="H2", type="health", description="x", on=date(2024, 3, 4))
     assert VILLAGE_B != VILLAGE_A
+
+
+# --- the proposed category must fit the household's registration --------------------------------
+
+@pytest.mark.parametrize(("household", "category", "allowed"), [
+    ("H1", "unstable", True), ("H1", "sudden", True), ("H1", "marginal", False),        # registered
+    ("H2", "marginal", True), ("H2", "sudden", True), ("H2", "unstable", False),        # not registered
+])
+def test_category_proposed_at_village_review_must_fit_the_households_registration(registry, users, household,
+                                                                                  category, allowed):
+    from fupin.monitoring.workflow import StepRefused, apply_step
+
+    lead = lead_in("verified", household=household, category="")
+    step = dict(now=NOW, category=category, risk_types=["medical_cost"])
+    if allowed:
+        assert apply_step(Scope.of(users["village"]), current_policy(), lead.pk, "village_review", **step).category == category
+    else:
+        with pytest.raises(StepRefused) as refused:
+            apply_step(Scope.of(users["village"]), current_policy(), lead.pk, "village_review", **step)
+        assert "只能认定为" in str(refused.value) and "cannot be identified as" in str(refused.value)
+
+
+def test_registered_household_proposed_as_marginal_is_refused_again_at_county_approval(registry, users):
+    from fupin.monitoring.workflow import StepRefused, apply_step
+    from fupin.registry.models import Household
+
+    lead = lead_in("town_reviewed", household="H1", category="marginal")
+    with pytest.raises(StepRefused):
+        apply_step(Scope.of(users["county"]), current_policy(), lead.pk, "county_approve", now=NOW)
+    assert Household.objects.within(EVERYWHERE).get(household_id="H1", year=YEAR).monitoring_category is None
+
+
+def test_approval_writes_the_exchange_code_of_the_category_key_into_the_registry(registry, users):
+    from fupin.monitoring.workflow import apply_step
+    from fupin.registry.models import Household
+
+    lead = lead_in("town_reviewed", household="H1", category="unstable")
+    done = apply_step(Scope.of(users["county"]), current_policy(), lead.pk, "county_approve", now=NOW)
+    assert done.category == "unstable"
+    assert Household.objects.within(EVERYWHERE).get(household_id="H1", year=YEAR).monitoring_category == "脱贫不稳定户"
+
+
+def test_a_person_not_in_the_registry_counts_as_unregistered(registry, users):
+    from fupin.monitoring.workflow import StepRefused, apply_step
+
+    lead = lead_in("verified", household="", category="", year=None)
+    with pytest.raises(StepRefused):
+        apply_step(Scope.of(users["village"]), current_policy(), lead.pk, "village_review", now=NOW, category="unstable",
+                   risk_types=["medical_cost"])
+    done = apply_step(Scope.of(users["village"]), current_policy(), lead.pk, "village_review", now=NOW,
+                      category="marginal", risk_types=["medical_cost"])
+    assert done.category == "marginal"

@@ -8,10 +8,12 @@ import polars as pl
 import pytest
 
 from fupin.engine import idnumber, schema
+from tests.regions import (
+    VILLAGE_A as VILLAGE,  # a village registered under a real 万州区 town (500101102)
+)
+from tests.scopes import EVERYWHERE
 
 pytestmark = pytest.mark.django_db
-
-VILLAGE = "500101102201"  # a village registered under a real 万州区 town (500101102)
 
 
 def household(hid: str, year: int = 2020, **values) -> dict:
@@ -48,7 +50,7 @@ def registry_db(db):
 def load(h, m, r, source="test.xlsx"):
     from fupin.registry.services.imports import import_frames
 
-    return import_frames(h, m, r, source=source, source_format="xlsx")
+    return import_frames(h, m, r, scope=EVERYWHERE, source=source, source_format="xlsx")
 
 
 def test_first_import_inserts_households_members_and_registers_the_village(registry_db):
@@ -57,10 +59,10 @@ def test_first_import_inserts_households_members_and_registers_the_village(regis
     report = load(*frames([household("H1"), household("H2")],
                           [member("H1", 1), member("H1", 2, relationship="配偶", sex="女"), member("H2", 3)]))
     assert (report.households_new, report.members_new) == (2, 3)
-    assert Household.objects.count() == 2 and Member.objects.count() == 3
-    village = Region.objects.get(code=VILLAGE)
+    assert Household.objects.within(EVERYWHERE).count() == 2 and Member.objects.within(EVERYWHERE).count() == 3
+    village = Region.objects.within(EVERYWHERE).get(code=VILLAGE)
     assert village.level == "village" and village.parent_id == "500101102000" and not village.official
-    assert Member.objects.get(name="成员2").household.household_id == "H1"
+    assert Member.objects.within(EVERYWHERE).get(name="成员2").household.household_id == "H1"
 
 
 def test_importing_the_same_frames_twice_changes_nothing(registry_db):
@@ -81,7 +83,7 @@ def test_changed_field_updates_row_bumps_version_and_keeps_old_value_in_history(
     load(*frames([household("H1")], [member("H1", 1)]))
     report = load(*frames([household("H1", wage_income=25000.0)], [member("H1", 1)]))
     assert report.households_changed == 1 and report.households_unchanged == 0
-    stored = Household.objects.get(household_id="H1")
+    stored = Household.objects.within(EVERYWHERE).get(household_id="H1")
     assert stored.wage_income == 25000.0 and stored.version == 2
     values = list(stored.history.order_by("history_date").values_list("history_type", "wage_income"))
     assert values == [("+", 20000.0), ("~", 25000.0)]
@@ -93,7 +95,7 @@ def test_member_missing_from_reimported_household_is_removed_with_history(regist
     load(*frames([household("H1")], [member("H1", 1), member("H1", 2, relationship="配偶", sex="女")]))
     report = load(*frames([household("H1")], [member("H1", 1)]))
     assert report.members_removed == 1
-    assert Member.objects.count() == 1
+    assert Member.objects.within(EVERYWHERE).count() == 1
     assert Member.history.filter(history_type="-", name="成员2").exists()
 
 
@@ -102,8 +104,8 @@ def test_new_year_adds_a_snapshot_and_never_overwrites_the_older_year(registry_d
 
     load(*frames([household("H1", 2020)], [member("H1", 1, 2020)]))
     load(*frames([household("H1", 2021, wage_income=1.0)], [member("H1", 1, 2021)]))
-    assert Household.objects.get(year=2020).wage_income == 20000.0
-    assert Household.objects.get(year=2021).wage_income == 1.0
+    assert Household.objects.within(EVERYWHERE).get(year=2020).wage_income == 20000.0
+    assert Household.objects.within(EVERYWHERE).get(year=2021).wage_income == 1.0
 
 
 def test_person_already_in_another_household_of_the_year_is_a_conflict(registry_db):
@@ -135,16 +137,16 @@ def test_failure_inside_the_import_leaves_the_database_as_before(registry_db, mo
     monkeypatch.setattr(bulk, "record_batch_history", crash)
     with pytest.raises(KeyboardInterrupt):
         load(*frames([household("H1", wage_income=1.0), household("H2")], [member("H1", 1), member("H2", 2)]))
-    assert Household.objects.count() == 1 and Member.objects.count() == 1
-    assert Household.objects.get().wage_income == 20000.0
-    assert ImportBatch.objects.count() == 1
+    assert Household.objects.within(EVERYWHERE).count() == 1 and Member.objects.within(EVERYWHERE).count() == 1
+    assert Household.objects.within(EVERYWHERE).get().wage_income == 20000.0
+    assert ImportBatch.objects.within(EVERYWHERE).count() == 1
 
 
 def test_bulk_read_returns_canonical_dtypes(registry_db):
     from fupin.registry import bulk
 
     load(*frames([household("H1", food_secure=False, clothing_secure=None)], [member("H1", 1)]))
-    read = bulk.read_households(2020)
+    read = bulk.read_households(EVERYWHERE, 2020)
     assert read.schema == pl.Schema({c: schema.polars_schema("households")[c] for c in read.columns})
     assert read.row(0, named=True)["food_secure"] is False
     assert read.row(0, named=True)["clothing_secure"] is None

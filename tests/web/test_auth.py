@@ -8,8 +8,8 @@ from django.test import Client
 
 from fupin.accounts.models import FailedLogin
 from fupin.accounts.services import MAX_FAILED_LOGINS
-
-from .conftest import PASSWORD, VILLAGE_A
+from tests.fupin_testdata import PASSWORD
+from tests.regions import VILLAGE_A
 
 pytestmark = pytest.mark.django_db
 
@@ -24,46 +24,46 @@ def test_login_page_renders_in_chinese_by_default(client):
     assert "登录" in response.content.decode()
 
 
-def test_successful_login_sends_a_village_cadre_to_their_village_dashboard(client, cadre):
-    response = post_login(client, "cadre_a", PASSWORD)
+def test_successful_login_sends_a_village_cadre_to_their_village_dashboard(client, village_user):
+    response = post_login(client, village_user.username, PASSWORD)
     assert response.status_code == 302
     home = client.get(response["Location"])
     assert home.status_code == 302 and home["Location"] == f"/dashboard/{VILLAGE_A}/"
 
 
-def test_failed_login_is_recorded_with_the_username(client, cadre):
-    response = post_login(client, "cadre_a", "wrong-password-1")
+def test_failed_login_is_recorded_with_the_username(client, village_user):
+    response = post_login(client, village_user.username, "wrong-password-1")
     assert response.status_code == 200
-    assert FailedLogin.objects.filter(username="cadre_a").count() == 1
+    assert FailedLogin.objects.filter(username=village_user.username).count() == 1
 
 
-def test_login_is_locked_after_repeated_failures_even_with_the_right_password(client, cadre):
+def test_login_is_locked_after_repeated_failures_even_with_the_right_password(client, village_user):
     for _ in range(MAX_FAILED_LOGINS):
-        post_login(client, "cadre_a", "wrong-password-1")
-    response = post_login(client, "cadre_a", PASSWORD)
+        post_login(client, village_user.username, "wrong-password-1")
+    response = post_login(client, village_user.username, PASSWORD)
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
 
 
-def test_successful_login_clears_earlier_failures(client, cadre):
-    post_login(client, "cadre_a", "wrong-password-1")
-    post_login(client, "cadre_a", PASSWORD)
-    assert not FailedLogin.objects.filter(username="cadre_a").exists()
+def test_successful_login_clears_earlier_failures(client, village_user):
+    post_login(client, village_user.username, "wrong-password-1")
+    post_login(client, village_user.username, PASSWORD)
+    assert not FailedLogin.objects.filter(username=village_user.username).exists()
 
 
-def test_session_expires_after_the_configured_working_day(client, cadre):
-    post_login(client, "cadre_a", PASSWORD)
+def test_session_expires_after_the_configured_working_day(client, village_user):
+    post_login(client, village_user.username, PASSWORD)
     assert 0 < client.session.get_expiry_age() <= settings.SESSION_COOKIE_AGE <= 12 * 3600
 
 
-def test_login_without_csrf_token_is_refused(cadre):
+def test_login_without_csrf_token_is_refused(village_user):
     strict = Client(enforce_csrf_checks=True)
-    response = strict.post("/accounts/login/", {"username": "cadre_a", "password": PASSWORD})
+    response = strict.post("/accounts/login/", {"username": village_user.username, "password": PASSWORD})
     assert response.status_code == 403
 
 
-def test_logout_ends_the_session(client, cadre):
-    client.force_login(cadre)
+def test_logout_ends_the_session(client, village_user):
+    client.force_login(village_user)
     response = client.post("/accounts/logout/")
     assert response.status_code == 302
     assert client.get("/households/").status_code == 302  # back to the login page
@@ -75,28 +75,25 @@ def test_pages_need_a_login(client):
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/"), url
 
 
-def test_admin_site_is_for_administrators_only(client, cadre):
-    client.force_login(cadre)
+def test_admin_site_is_for_administrators_only(client, village_user):
+    client.force_login(village_user)
     response = client.get("/admin/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
 
 
-def test_admin_role_reaches_the_admin_site(client, db):
-    from fupin.accounts.services import create_user
-
-    admin = create_user("boss", "admin", "", PASSWORD)
-    client.force_login(admin)
+def test_admin_role_reaches_the_admin_site(client, admin_user):
+    client.force_login(admin_user)
     assert client.get("/admin/").status_code == 200
 
 
-def test_language_switch_to_english(client, cadre):
-    client.force_login(cadre)
+def test_language_switch_to_english(client, village_user):
+    client.force_login(village_user)
     client.post("/i18n/setlang/", {"language": "en", "next": "/households/"})
     assert "Households" in client.get("/households/").content.decode()
 
 
-def test_interface_is_chinese_by_default(client, cadre):
-    client.force_login(cadre)
+def test_interface_is_chinese_by_default(client, village_user):
+    client.force_login(village_user)
     html = client.get("/households/").content.decode()
     assert "户档" in html and "姓名、证件号码、户编号或电话" in html
 

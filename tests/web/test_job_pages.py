@@ -5,12 +5,18 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from fupin.jobs import services
+from fupin.application import jobs as services
 from fupin.jobs.models import Job
-
-from fupin_testdata import TOWN, synth_frames, workbook
+from tests.fupin_testdata import synth_frames, workbook
+from tests.regions import TOWN
+from tests.scopes import EVERYWHERE
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _jobs_at_once(immediate_queue):
+    """Jobs run at once, with the test's own job folder (tests/conftest.py)."""
 
 
 @pytest.fixture
@@ -32,7 +38,7 @@ def test_village_cadre_is_refused_the_job_pages(client, village_user):
 
 def test_export_started_from_the_page_is_followed_on_a_job_page_that_polls_every_second(county_client, registry):
     response = county_client.post(reverse("jobs:export"), {"year": 2020, "region": TOWN})
-    job = Job.objects.get()
+    job = Job.objects.within(EVERYWHERE).get()
     assert response.status_code == 302 and response["Location"] == reverse("jobs:detail", args=[job.pk])
     page = county_client.get(response["Location"]).content.decode()
     assert 'hx-trigger="every 1s"' in page and reverse("jobs:progress", args=[job.pk]) in page
@@ -50,7 +56,7 @@ def test_export_started_from_the_page_is_followed_on_a_job_page_that_polls_every
 
 def test_job_page_after_a_reload_shows_the_stored_state(county_client, registry):
     county_client.post(reverse("jobs:export"), {"year": 2020})
-    job = Job.objects.get()
+    job = Job.objects.within(EVERYWHERE).get()
     services.run_job(job.pk)
     job.refresh_from_db()
     for _ in range(2):
@@ -60,7 +66,7 @@ def test_job_page_after_a_reload_shows_the_stored_state(county_client, registry)
 
 def test_progress_answers_json_for_scripts(county_client, registry):
     county_client.post(reverse("jobs:export"), {"year": 2020})
-    job = Job.objects.get()
+    job = Job.objects.within(EVERYWHERE).get()
     state = county_client.get(reverse("jobs:progress", args=[job.pk]), HTTP_ACCEPT="application/json").json()
     assert state["status"] == "queued" and state["progress"] == 0 and state["files"] == []
 
@@ -70,7 +76,7 @@ def test_import_page_uploads_the_file_and_the_job_loads_it(county_client, tmp_pa
     with run_jobs():
         response = county_client.post(reverse("jobs:import"), {"file": upload})
     assert response.status_code == 302
-    job = Job.objects.get()
+    job = Job.objects.within(EVERYWHERE).get()
     assert job.status == Job.Status.DONE and job.result["households_new"] == 12
     page = county_client.get(response["Location"]).content.decode()
     assert job.message.splitlines()[0] in page
@@ -79,13 +85,13 @@ def test_import_page_uploads_the_file_and_the_job_loads_it(county_client, tmp_pa
 def test_form_with_a_bad_year_is_shown_again_with_the_reason(county_client, registry):
     response = county_client.post(reverse("jobs:export"), {"year": 2019})
     assert response.status_code == 400 and "2019" in response.content.decode()
-    assert not Job.objects.exists()
+    assert not Job.objects.within(EVERYWHERE).exists()
 
 
 def test_user_of_another_county_gets_not_found_for_the_page_progress_and_download(client, county_client,
                                                                                  other_county_user, registry):
     county_client.post(reverse("jobs:export"), {"year": 2020})
-    job = Job.objects.get()
+    job = Job.objects.within(EVERYWHERE).get()
     services.run_job(job.pk)
     client.force_login(other_county_user)
     for url in (reverse("jobs:detail", args=[job.pk]), reverse("jobs:progress", args=[job.pk]),
@@ -97,7 +103,7 @@ def test_user_of_another_county_gets_not_found_for_the_page_progress_and_downloa
 def test_job_list_and_page_cost_a_bounded_number_of_queries(county_client, registry, django_assert_max_num_queries):
     for _ in range(5):
         county_client.post(reverse("jobs:export"), {"year": 2020})
-    job = Job.objects.first()
+    job = Job.objects.within(EVERYWHERE).first()
     with django_assert_max_num_queries(6):
         assert county_client.get(reverse("jobs:list")).status_code == 200
     with django_assert_max_num_queries(6):

@@ -8,8 +8,9 @@ import pytest
 from openpyxl import load_workbook
 
 from fupin.engine import idnumber
-
-from .conftest import TOWN, VILLAGE_A, VILLAGE_B, YEAR, login
+from tests.regions import COUNTRY, TOWN, VILLAGE_A, VILLAGE_B
+from tests.scopes import EVERYWHERE
+from tests.web.web_helpers import YEAR, login
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +56,7 @@ def test_export_is_an_excel_file_with_masked_ids(assessed, cadre_client):
     book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     rows = list(book.active.iter_rows(values_only=True))
     assert rows[0][:4] == ("户编号", "区划代码", "户主", "户主证件号码")
-    full = Member.objects.get(name="张一").id_number
+    full = Member.objects.within(EVERYWHERE).get(name="张一").id_number
     assert rows[1][0] == "H1" and rows[1][3] == idnumber.mask(full) and full not in str(rows)
 
 
@@ -68,8 +69,8 @@ def test_work_list_query_count_is_bounded(assessed, cadre_client, django_assert_
     f"/worklists/{VILLAGE_A}/?list=unmet", f"/worklists/{VILLAGE_A}/export/?list=unmet",
     f"/dashboard/{VILLAGE_A}/", f"/worklists/{TOWN}000/", f"/dashboard/{TOWN}000/", "/dashboard/500101000000/",
 ])
-def test_another_villages_cadre_gets_404_on_work_lists_and_dashboards(assessed, client, other_cadre, url):
-    login(client, other_cadre)
+def test_another_villages_cadre_gets_404_on_work_lists_and_dashboards(assessed, client, other_village_user, url):
+    login(client, other_village_user)
     assert client.get(url).status_code == 404
 
 
@@ -106,9 +107,7 @@ def test_dashboard_never_counts_the_registry(assessed, client, county_user, djan
     assert not any("registry_household" in q["sql"] or "registry_member" in q["sql"] for q in queries)
 
 
-def test_national_user_home_lists_provinces(assessed, client, db):
-    from fupin.accounts.services import create_user
-
-    login(client, create_user("nation", "analyst", "", "Correct-Horse-42"))
+def test_national_user_home_lists_provinces(assessed, client, make_user):
+    login(client, make_user("nation", "analyst", COUNTRY))
     response = client.get("/")
     assert response.status_code == 200 and "重庆" in response.content.decode()

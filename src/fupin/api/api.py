@@ -1,5 +1,6 @@
-"""The JSON API. Endpoints are thin: reads go through the selectors, jobs through the services,
-and every one of them through the scoping layer (out of scope → 404, wrong role → 403)."""
+"""The JSON API. Endpoints are thin: they parse, call one selector (reads) or one use case of
+:mod:`fupin.application` (writes, jobs) with the caller's scope, and render (out of scope → 404,
+wrong role → 403)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,28 @@ from typing import Optional
 
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse
-from django.utils import translation
+from django.utils import timezone, translation
 from ninja import File, Form, NinjaAPI, Query
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
-from fupin import divisions
-from fupin.accounts import scoping
+from fupin.accounts.models import SensitiveView
+from fupin.accounts.scoping import Scope
 from fupin.api import schemas as S
 from fupin.api.auth import AUTH
+from fupin.api.monitoring import lead_out
+from fupin.application import assessment, monitoring
+from fupin.application import jobs as job_use_cases
+from fupin.application import policy as policy_provider
+from fupin.assessments import selectors as assessment_selectors
 from fupin.engine import idnumber
 from fupin.engine import schema as exchange
-from fupin.jobs.services import JobInputError
+from fupin.engine.explain import explain
+from fupin.engine.policy import PolicyError
+from fupin.jobs import selectors as job_selectors
+from fupin.jobs.models import Job
+from fupin.registry import selectors as registry_selectors
 
 api = NinjaAPI(
     title="扶贫 fupin API",
@@ -44,9 +54,13 @@ def _forbidden(request, exc):
     return api.create_response(request, {"detail": "权限不足 (your role may not do this)"}, status=403)
 
 
-@api.exception_handler(JobInputError)
+@api.exception_handler(job_use_cases.JobInputError)
 def _bad_job(request, exc):
     return api.create_response(request, {"detail": str(exc)}, status=400)
+
+
+def _scope(request) -> Scope:
+    return Scope.of(request.auth)
 
 
 def _region(code: Optional[str]) -> Optional[str]:
@@ -54,7 +68,7 @@ def _region(code: Optional[str]) -> Optional[str]:
         return None
     if not code.isdigit() or len(code) > 12:
         raise HttpError(422, "区划代码应为 2–12 位数字 (region must be 2–12 digits)")
-    return divisions.scope_prefix(code)
+    return code
 
 
 # --- households ----------------------------------------------------------------------------
@@ -63,16 +77,17 @@ def _region(code: Optional[str]) -> Optional[str]:
 def list_households(request, year: Optional[int] = None, region: Optional[str] = None,
                     status: Optional[str] = None, page: int = Query(1, ge=1)):
     """A page of households (ID numbers and phones masked); ``total`` counts within your region."""
-    from fupin.registry.selectors import PAGE_SIZE, HouseholdFilter, household_list, household_total
-
     if status and status not in STATUSES:
         raise HttpError(422, f"status 应为 {'、'.join(STATUSES)} 之一 (status must be one of these)")
-    filters = HouseholdFilter(year=year, region=_region(region), status=status)
-    households = household_list(request.auth, filters)
-    total = household_total(request.auth, filters, households)
-    start = (page - 1) * PAGE_SIZE
+    scope = _scope(request)
+    year = year or assessment_selectors.latest_year(scope)
+    filters = assessment_selectors.HouseholdFilter(year=year, region=_region(region), status=status)
+    households = assessment_selectors.household_list(scope, filters)
+    total = assessment_selectors.household_total(scope, filters, households)
+    size = assessment_selectors.PAGE_SIZE
+    start = (page - 1) * size
     items = []
-    for h in households[start:start + PAGE_SIZE]:
+    for h in households[start:start + size]:
         head = h.heads[0] if getattr(h, "heads", None) else None
         items.append({
             "household_id": h.household_id, "year": h.year, "region_code": h.region_code, "hamlet": h.hamlet,
@@ -82,21 +97,14 @@ def list_households(request, year: Optional[int] = None, region: Optional[str] =
             "head_id_number": idnumber.mask(head.id_number) if head else None,
             "phone": idnumber.mask(h.phone) if h.phone else None,
         })
-    return {"items": items, "page": page, "page_size": PAGE_SIZE, "total": total}
+    return {"items": items, "page": page, "page_size": size, "total": total}
 
 
-def _verdict(user, household) -> Optional[dict]:
-    from fupin.assessments.selectors import latest_verdict
-    from fupin.engine.explain import explain
-
-    verdict = latest_verdict(user, household.household_id, household.year)
+def _verdict(scope: Scope, household) -> Optional[dict]:
+    verdict = assessment_selectors.latest_verdict(scope, household.household_id, household.year)
     if verdict is None:
         return None
-    row = {f.attname: getattr(verdict, f.attname) for f in verdict._meta.concrete_fields if f.name != "details"}
-    details = verdict.details
-    if isinstance(details, str):
-        details = json.loads(details or "{}")
-    row.update(details or {})
+    row = assessment.verdict_row(verdict)
     lang = "en" if (translation.get_language() or "").startswith("en") else "zh"
 
     def split(value):
@@ -116,12 +124,9 @@ def _verdict(user, household) -> Optional[dict]:
 def get_household(request, household_id: str, year: Optional[int] = None):
     """Members' ID numbers and the phone are masked unless your role may see them in full;
     every full view is logged."""
-    from fupin.accounts.models import SensitiveView
-    from fupin.registry.selectors import household_file, household_years
-
-    user = request.auth
-    household = household_file(user, household_id, year)
-    sensitive = scoping.can_see_sensitive(user)
+    scope = _scope(request)
+    household = registry_selectors.household_file(scope, household_id, year)
+    sensitive = scope.can_see_sensitive
     shown = (lambda v: v) if sensitive else (lambda v: idnumber.mask(v) if v else v)
     data = {f.name: getattr(household, f.name) for f in exchange.fields("households", exchange_only=True)}
     data["phone"] = shown(household.phone)
@@ -133,11 +138,24 @@ def get_household(request, household_id: str, year: Optional[int] = None):
         row["id_number"] = shown(m.id_number)
         members.append(row)
     if sensitive:
-        SensitiveView.objects.create(user=user, household_id=household.household_id, year=household.year,
-                                     what="api:id_number,phone")
+        SensitiveView.objects.create(user=request.auth, household_id=household.household_id, year=household.year,
+                                     region_code=household.region_code, what="api:id_number,phone")
     data.update(version=household.version, sensitive_shown=sensitive, members=members,
-                verdict=_verdict(user, household), years=household_years(user, household.household_id))
+                verdict=_verdict(scope, household),
+                years=registry_selectors.household_years(scope, household.household_id))
     return data
+
+
+@api.post("/households/{household_id}/elimination", response={201: dict, 403: S.ErrorOut, 409: S.ErrorOut},
+          tags=["households"], summary="Start a risk elimination for a monitored household")
+def start_elimination(request, household_id: str):
+    """Creates (or returns, when already started) the household's elimination lead; its steps are
+    taken at ``/api/monitoring/leads/{id}/steps`` like any lead's."""
+    try:
+        lead = monitoring.start_elimination(_scope(request), policy_provider.current(), household_id)
+    except (monitoring.IntakeError, PolicyError) as exc:
+        raise HttpError(409, str(exc)) from None
+    return Status(201, lead_out(lead))
 
 
 # --- regions -------------------------------------------------------------------------------
@@ -160,34 +178,43 @@ def _figures(stat) -> dict:
 @api.get("/regions/{code}/summary", response=S.RegionSummary, tags=["regions"],
          summary="Figures of a region and its subregions")
 def region_summary(request, code: str, year: Optional[int] = None):
-    """Precomputed figures (refreshed by each import and assessment) for a region in your scope."""
-    from fupin.assessments.selectors import region_stat, subregion_stats
-    from fupin.registry.selectors import latest_year
-
-    user = request.auth
-    prefix = _region(code)
-    scoping.require_region(user, prefix)
-    year = year or latest_year(user)
-    stat = region_stat(user, prefix, year) if year else None
+    """Precomputed figures (refreshed by each import and assessment) for a region in your scope;
+    the registry's counts exist for a year before it is assessed."""
+    area = _scope(request).narrow(_region(code))
+    year = year or assessment_selectors.latest_year(area)
+    stat = assessment_selectors.region_stat(area, area.prefix, year) if year else None
     if stat is None:
         raise HttpError(404, f"区划 {code} 没有 {year or ''} 年度的统计数据 (no figures for this region and year)")
-    return {**_figures(stat), "subregions": [_figures(s) for s in subregion_stats(user, prefix, year)]}
+    return {**_figures(stat), "subregions": [_figures(s) for s in assessment_selectors.subregion_stats(area, area.prefix, year)]}
+
+
+# --- policy --------------------------------------------------------------------------------
+
+@api.get("/policy", response={200: S.PolicyOut, 403: S.ErrorOut}, tags=["policy"],
+         summary="The policy values in force for a year and region, with their sources")
+def policy_values(request, year: Optional[int] = None, region: Optional[str] = None):
+    """Analysts and administrators: every parameter as it resolves for ``year`` (default: this
+    year) and ``region`` (inside your scope), the file that set it, its source and confidence."""
+    scope = _scope(request)
+    if not scope.can_see_policy:
+        raise PermissionDenied
+    area = scope.narrow(_region(region))
+    year = year or timezone.localdate().year
+    policy = policy_provider.current()
+    return {"identity": policy.identity, "files": [f.path for f in policy.files], "year": year,
+            "region": area.prefix, "values": policy_provider.values(policy, year, area.prefix)}
 
 
 # --- jobs ----------------------------------------------------------------------------------
 
 def _job_out(job) -> dict:
-    from fupin.jobs.selectors import job_state
-
-    return {**job_state(job), "region": job.region, "year": job.year, "input_name": job.input_name,
+    return {**job_selectors.job_state(job), "region": job.region, "year": job.year, "input_name": job.input_name,
             "created_at": job.created_at, "started_at": job.started_at, "finished_at": job.finished_at}
 
 
-def _fresh(job):
-    from fupin.jobs.models import Job
-
+def _fresh(request, job) -> Job:
     # The worker may already have run it (immediate mode, or a fast worker).
-    return Job.objects.get(pk=job.pk)
+    return job_selectors.get_job(_scope(request), job.pk)
 
 
 @api.post("/jobs/import", response={201: S.JobOut, 400: S.ErrorOut, 403: S.ErrorOut}, tags=["jobs"],
@@ -195,46 +222,51 @@ def _fresh(job):
 def start_import(request, file: UploadedFile = File(...), year: Optional[int] = Form(None)):
     """An .xlsx workbook, a flat national .csv, or a .zip of a CSV/Parquet folder. Households
     outside your region make the job fail without loading anything."""
-    from fupin.jobs.services import start_import as start
+    return Status(201, _job_out(_fresh(request, job_use_cases.start_import(_scope(request), file, year=year))))
 
-    return Status(201, _job_out(_fresh(start(request.auth, file, year=year))))
+
+@api.post("/jobs/match", response={201: S.JobOut, 400: S.ErrorOut, 403: S.ErrorOut}, tags=["jobs"],
+          summary="Upload a department's list and match it against the registry in the background")
+def start_match(request, file: UploadedFile = File(...), kind: str = Form(...), year: int = Form(...)):
+    """.xlsx, .csv or .parquet in the department's layout (docs/department-layouts.md); the
+    households that trigger become leads of their villages."""
+    return Status(201, _job_out(_fresh(request, job_use_cases.start_match(_scope(request), file, kind=kind,
+                                                                           year=year))))
 
 
 @api.post("/jobs/assess", response={201: S.JobOut, 400: S.ErrorOut, 403: S.ErrorOut}, tags=["jobs"],
           summary="Assess a year for your region (or a region inside it)")
 def start_assessment(request, payload: S.YearRegionIn):
-    from fupin.jobs.services import start_assessment as start
-
-    return Status(201, _job_out(_fresh(start(request.auth, year=payload.year, region=_region(payload.region)))))
+    """Assesses with the deployment's policy (national and ``FUPIN_POLICY``), stores the run and
+    hands the leads to the villages."""
+    job = job_use_cases.start_assessment(_scope(request), year=payload.year, region=_region(payload.region))
+    return Status(201, _job_out(_fresh(request, job)))
 
 
 @api.post("/jobs/export", response={201: S.JobOut, 400: S.ErrorOut, 403: S.ErrorOut}, tags=["jobs"],
           summary="Export a year of your region as an exchange-format workbook")
 def start_export(request, payload: S.YearRegionIn):
-    from fupin.jobs.services import start_export as start
-
-    return Status(201, _job_out(_fresh(start(request.auth, year=payload.year, region=_region(payload.region)))))
+    job = job_use_cases.start_export(_scope(request), year=payload.year, region=_region(payload.region))
+    return Status(201, _job_out(_fresh(request, job)))
 
 
 @api.get("/jobs/{job_id}", response=S.JobOut, tags=["jobs"], summary="State and result of a job")
 def get_job(request, job_id: int):
-    from fupin.jobs.selectors import get_job as fetch
-
-    if not scoping.can_run_jobs(request.auth):
+    scope = _scope(request)
+    if not scope.can_run_jobs:
         raise PermissionDenied
-    return _job_out(fetch(request.auth, job_id))
+    return _job_out(job_selectors.get_job(scope, job_id))
 
 
 @api.get("/jobs/{job_id}/download", tags=["jobs"], summary="Download a finished job's output or rejects file",
          response={200: None, 404: S.ErrorOut})
 def download(request, job_id: int, file: str = Query("output", pattern="^(output|rejects)$")):
-    from fupin.jobs.selectors import job_file
-
-    if not scoping.can_run_jobs(request.auth):
+    scope = _scope(request)
+    if not scope.can_run_jobs:
         raise PermissionDenied
-    path, name = job_file(request.auth, job_id, file)
+    path, name = job_selectors.job_file(scope, job_id, file)
     return FileResponse(open(path, "rb"), as_attachment=True, filename=name)
 
 
 # Monitoring leads (issue 5) live in their own app; their router shares this API's auth.
-api.add_router("/monitoring/", "fupin.monitoring.api.router")
+api.add_router("/monitoring/", "fupin.api.monitoring.router")

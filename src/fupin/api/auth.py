@@ -5,11 +5,11 @@ from __future__ import annotations
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer, SessionAuth
 
+from fupin.accounts.services import user_for_token
+
 
 class BearerToken(HttpBearer):
     def authenticate(self, request, token):
-        from fupin.accounts.services import user_for_token
-
         user = user_for_token(token)
         if user is None:
             # A wrong token is refused outright, never retried as the browser session.

@@ -1,8 +1,10 @@
-"""JSON API of the monitoring workflow (a django-ninja Router; mounted by fupin.api).
+"""JSON API of the monitoring workflow (a django-ninja Router; mounted by fupin.api.api).
 
-Mount with ``api.add_router("/monitoring/", "fupin.monitoring.api.router")``; authentication
+Mounted with ``api.add_router("/monitoring/", "fupin.api.monitoring.router")``; authentication
 is the API's own (bearer token or session), which sets ``request.user``. Scoping, roles and
-refusals are the services': out-of-region leads are 404, refused steps 409 with the message.
+refusals are the use cases': out-of-region leads are 404, refused steps 409 with the message.
+Categories are the rule registry's keys (unstable, marginal, sudden); the registry's Chinese
+codes are accepted on input too.
 """
 
 from __future__ import annotations
@@ -11,9 +13,16 @@ from datetime import date, datetime
 
 from ninja import Router, Schema
 from ninja.errors import HttpError
+from ninja.responses import Status
 
+from fupin.accounts.scoping import Scope
+from fupin.application import monitoring
+from fupin.application import policy as policy_provider
 from fupin.engine import idnumber
-from fupin.monitoring import deadlines, selectors, workflow
+from fupin.engine import rules as R
+from fupin.engine.policy import PolicyError
+from fupin.monitoring import deadlines, selectors
+
 
 class LeadOut(Schema):
     id: int
@@ -33,6 +42,7 @@ class LeadOut(Schema):
     days_left: int | None
     overdue: bool
     category: str
+    category_label: str
     risk_types: list[str]
     rejection_reason: str
     elimination_type: str
@@ -61,11 +71,12 @@ class BulkOut(Schema):
     refused: dict[int, str]
 
 
-def _out(lead) -> dict:
+def lead_out(lead) -> dict:
     c = deadlines.clock_of(lead)
     return {**{f: getattr(lead, f) for f in (
         "id", "channel", "kind", "purpose", "state", "region_code", "household_id", "year", "name", "received_at",
         "verify_due", "decide_due", "category", "risk_types", "rejection_reason", "elimination_type", "review_flag")},
+        "category_label": R.label("category", lead.category) if lead.category else "",
         "id_number_masked": idnumber.mask(lead.id_number), "due": c.due, "days_left": c.days_left,
         "overdue": c.overdue}
 
@@ -76,30 +87,33 @@ def _params(body: StepIn) -> dict:
 
 
 def list_leads(request, state: str = "open", region: str | None = None, channel: str | None = None,
-               overdue: bool = False, limit: int = 100, offset: int = 0):
-    qs = selectors.lead_list(request.user, selectors.LeadFilter(region=region, state=state, channel=channel,
-                                                                overdue=overdue))
-    return [_out(lead) for lead in qs[offset:offset + min(limit, 500)]]
+               purpose: str | None = None, overdue: bool = False, limit: int = 100, offset: int = 0):
+    qs = selectors.lead_list(Scope.of(request.user), selectors.LeadFilter(
+        region=region, state=state, channel=channel, purpose=purpose, overdue=overdue))
+    return [lead_out(lead) for lead in qs[offset:offset + min(limit, 500)]]
 
 
 def get_lead(request, lead_id: int):
-    return _out(selectors.lead_detail(request.user, lead_id))
+    return lead_out(selectors.lead_detail(Scope.of(request.user), lead_id))
 
 
 def step(request, lead_id: int, body: StepIn):
     try:
-        return _out(workflow.apply_step(request.user, lead_id, body.action, **_params(body)))
-    except workflow.StepRefused as exc:
+        lead = monitoring.take_step(Scope.of(request.user), policy_provider.current(), lead_id, body.action,
+                                    **_params(body))
+    except (monitoring.StepRefused, PolicyError) as exc:
         raise HttpError(409, str(exc)) from None
+    return lead_out(lead)
 
 
 def bulk(request, body: BulkIn):
-    result = workflow.apply_bulk(request.user, body.leads, body.action, **_params(body))
-    return (200 if result.ok else 409), {"applied": result.applied, "refused": result.refused}
+    result = monitoring.take_bulk_step(Scope.of(request.user), policy_provider.current(), body.leads, body.action,
+                                       **_params(body))
+    return Status(200 if result.ok else 409, {"applied": result.applied, "refused": result.refused})
 
 
 def overdue(request, region: str | None = None):
-    return selectors.overdue_by_region(request.user, region=region)
+    return selectors.overdue_by_region(Scope.of(request.user), region=region)
 
 
 def build_router() -> Router:

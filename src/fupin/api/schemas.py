@@ -117,3 +117,27 @@ class YearRegionIn(Schema):
 
 class ErrorOut(Schema):
     detail: str
+
+
+class PolicyValue(Schema):
+    parameter: str
+    label_zh: str
+    label_en: str
+    value: Any = None
+    file: str
+    source: str
+    confidence: str
+    needed: bool
+
+
+class PolicyOut(Schema):
+    identity: str
+    files: list[str]
+    year: int
+    region: str
+    values: list[PolicyValue]
+
+
+class MatchIn(Schema):
+    kind: str
+    year: int

@@ -1,8 +1,12 @@
 """The ``fupin`` command.
 
-Each command group lives in its own module and registers its subcommands with
-:func:`command`; ``main`` only parses and dispatches. Errors a user can act on are raised as
-:class:`UserError` and printed without a traceback.
+Every command is declared in :mod:`fupin.cli.commands` — its options and the ``module:function``
+that handles it — so that the parser is built without importing Django or the engine. ``main``
+parses, configures the policy (``FUPIN_POLICY`` plus the command's ``--policy`` files), starts
+Django only for a command that works on the database, then loads and calls the one handler.
+Handlers parse nothing more and render what one use case of :mod:`fupin.application` returns.
+
+Errors a user can act on are raised as :class:`UserError` and printed without a traceback.
 """
 
 from __future__ import annotations
@@ -11,60 +15,27 @@ import argparse
 import importlib
 import logging
 import sys
-from collections.abc import Callable
 
-COMMAND_MODULES = (
-    "fupin.cli.registry_commands",
-    "fupin.cli.engine_commands",
-    "fupin.cli.account_commands",
-    "fupin.cli.web_commands",
-    "fupin.cli.monitoring_commands",
-)
+from fupin.application import policy as policy_provider
+from fupin.cli.commands import COMMANDS, UserError
 
-_COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable, str]] = {}
-
-
-class UserError(Exception):
-    """A problem with the user's input: printed as a message, exit code 2."""
-
-
-def command(name: str, help: str):
-    """Register ``fn(args) -> int | None`` as subcommand ``name``; its ``.arguments`` adds options."""
-
-    def decorate(fn):
-        def add_arguments(parser: argparse.ArgumentParser) -> None:
-            for configure in getattr(fn, "_arguments", []):
-                configure(parser)
-
-        _COMMANDS[name] = (add_arguments, fn, help)
-        return fn
-
-    return decorate
-
-
-def argument(*names, **kwargs):
-    """Declare one option of a subcommand (stacked under ``@command``)."""
-
-    def decorate(fn):
-        fn._arguments = [lambda p: p.add_argument(*names, **kwargs), *getattr(fn, "_arguments", [])]
-        return fn
-
-    return decorate
+__all__ = ["UserError", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    for module in COMMAND_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
     parser = argparse.ArgumentParser(prog="fupin", description="扶贫 registry, assessment and monitoring")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details (English)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (add_arguments, _fn, help_text) in sorted(_COMMANDS.items()):
-        add_arguments(sub.add_parser(name, help=help_text, description=help_text))
+    for name, command in sorted(COMMANDS.items()):
+        command.add_to(sub.add_parser(name, help=command.help, description=command.help))
     return parser
+
+
+def _handler(module_and_function: str):
+    """The handler of a command, loaded when the command runs: a file command never imports the
+    database side, and Django is set up before a database command's module is imported."""
+    module, function = module_and_function.split(":")
+    return getattr(importlib.import_module(module), function)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,9 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 2
-    _add, fn, _help = _COMMANDS[args.command]
+    command = COMMANDS[args.command]
     try:
-        return int(fn(args) or 0)
+        command.prepare(args)
+        return int(_handler(command.handler_for(args))(args) or 0)
     except UserError as exc:
         print(f"错误: {exc}", file=sys.stderr)
         return 2
@@ -90,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已中断，数据库未改变。 (interrupted; the database is unchanged)", file=sys.stderr)
         return 130
+    finally:
+        policy_provider.reset()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,4 +1,4 @@
-"""Reads of jobs, through the scoping layer: a user sees the jobs of their region only."""
+"""Reads of jobs, within a scope: a user sees the jobs of their region only."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
-from fupin.accounts import scoping
+from fupin.accounts.scoping import Scope, get_scoped
 from fupin.jobs.models import Job
+from fupin.jobs.queue import peek_progress
 
 RECENT = 50
 FILES = ("output", "rejects")
@@ -20,26 +21,32 @@ RESULT_LABELS = {
     "households_rejected": _("Households rejected"), "rows_rejected": _("Rows rejected"),
     "villages_registered": _("Villages registered"), "warnings": _("Warnings"),
     "households": _("Households"), "run_id": _("Assessment run"), "policy": _("Policy"),
-    "year": _("Year"), "region": _("Region"),
+    "year": _("Year"), "region": _("Region"), "created": _("Leads created"), "existing": _("Leads already there"),
+    "rows": _("Rows"), "matched_rows": _("Rows matched"), "rejected": _("Rows returned"),
+    "leads_created": _("Leads created"),
+}
+STAGE_LABELS = {
+    "queued": "排队中 (queued)", "start": "开始 (starting)", "read": "读取文件 (reading)",
+    "validate": "校验数据 (validating)", "scope": "核对管辖范围 (checking your region)",
+    "regions": "写入区划 (regions)", "households": "写入农户 (households)", "members": "写入成员 (members)",
+    "history": "记录变更历史 (history)", "done": "完成 (done)", "assess": "评估中 (assessing)",
+    "export": "导出中 (exporting)", "match": "匹配中 (matching)", "figures": "更新统计 (updating figures)",
+    "leads": "下发线索 (handing leads to villages)", "failed": "失败 (failed)",
 }
 
 
-def recent_jobs(user, limit: int = RECENT) -> QuerySet:
-    return scoping.restrict(Job.objects.all(), user).select_related("user").order_by("-created_at", "-pk")[:limit]
+def recent_jobs(scope: Scope, limit: int = RECENT) -> QuerySet:
+    return Job.objects.within(scope).select_related("user").order_by("-created_at", "-pk")[:limit]
 
 
-def get_job(user, pk: int) -> Job:
-    return scoping.get_scoped(Job.objects.select_related("user"), user, pk=pk)
+def get_job(scope: Scope, pk: int) -> Job:
+    return get_scoped(Job.objects.select_related("user"), scope, pk=pk)
 
 
 def job_state(job: Job) -> dict:
     """Status, percent and stage of a job; a running job's live progress from the queue."""
-    from fupin.jobs.services import STAGE_LABELS
-
     percent, stage = job.progress, job.stage
     if job.status == Job.Status.RUNNING:
-        from fupin.jobs.queue import peek_progress
-
         live = peek_progress(job.pk)
         if live:
             percent, stage = live
@@ -64,9 +71,9 @@ def available_files(job: Job) -> list[str]:
     return [which for which in FILES if getattr(job, f"{which}_path") and Path(getattr(job, f"{which}_path")).exists()]
 
 
-def job_file(user, pk: int, which: str) -> tuple[Path, str]:
+def job_file(scope: Scope, pk: int, which: str) -> tuple[Path, str]:
     """(path, download name) of a finished job's output or rejects file, in scope, else 404."""
-    job = get_job(user, pk)
+    job = get_job(scope, pk)
     if which not in FILES or which not in available_files(job):
         raise Http404("no such file")
     path = Path(getattr(job, f"{which}_path"))

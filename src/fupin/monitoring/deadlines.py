@@ -13,36 +13,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 
 import numpy as np
-from django.conf import settings
 
-from fupin.engine.policy import PolicySet, load_policies
+from fupin.engine.policy import PolicySet
 from fupin.monitoring import clock
+from fupin.monitoring.models import OPEN_STATES, State
 
 
-@lru_cache(maxsize=1)
-def _policies(paths: tuple[str, ...]) -> PolicySet:
-    return load_policies(list(paths))
-
-
-def policies() -> PolicySet:
-    return _policies(tuple(getattr(settings, "FUPIN_POLICY_PATHS", ()) or ()))
-
-
-def parameter(name: str, year: int, region_code: str):
-    return policies().resolve(name, year, region_code)[0]
+def parameter(policy: PolicySet, name: str, year: int, region_code: str):
+    return policy.resolve(name, year, region_code)[0]
 
 
 def add_working_days(start: date, days: int) -> date:
     return np.busday_offset(np.datetime64(start, "D"), int(days), roll="forward").astype(date)
 
 
-def due_dates(received: date, region_code: str) -> tuple[date, date]:
+def due_dates(policy: PolicySet, received: date, region_code: str) -> tuple[date, date]:
     """(verification due, decision due) for a lead received on ``received`` in ``region_code``."""
-    verify = add_working_days(received, parameter("verification_max_working_days", received.year, region_code))
-    decide = received + timedelta(days=int(parameter("identification_max_days", received.year, region_code)))
+    verify = add_working_days(received, parameter(policy, "verification_max_working_days", received.year, region_code))
+    decide = received + timedelta(days=int(parameter(policy, "identification_max_days", received.year, region_code)))
     return verify, decide
 
 
@@ -64,8 +54,6 @@ class Clock:
 
 
 def clock_of(lead, at: datetime | None = None) -> Clock:
-    from fupin.monitoring.models import OPEN_STATES, State
-
     if lead.state not in OPEN_STATES:
         return Clock("closed", None, None, False)
     today = clock.today(at)

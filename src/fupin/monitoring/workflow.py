@@ -9,20 +9,23 @@ identification and elimination leads go the same way::
   check its finances must be recorded; the household may be linked here.
 * ``village_review`` (民主评议 and the start of 公示, village): proposes the category and risk
   types (identification) or the elimination type; the notice runs ``notice_min_days`` days from
-  its first day (the last day is first day + days − 1).
+  its first day (the last day is first day + days − 1). The category must fit the household's
+  registration (:func:`fupin.engine.rules.allowed_categories`): a registered household only as
+  脱贫不稳定户, an unregistered one only as 边缘易致贫户, either as 突发严重困难户.
 * ``town_review`` (town): only after the notice period has ended.
-* ``county_approve`` (county): identification writes the category, ``monitoring_since`` and
-  ``risk_eliminated = 否`` into the registry; elimination writes ``risk_eliminated = 是`` and its
-  month — refused for a household without labour capacity, and flagged for review when a
-  帮扶消除 comes within 2 months of identification (rules.md section 3). Registry rows are saved
-  through the ORM so that their history records who changed them and why.
+* ``county_approve`` (county): identification writes the category (the exchange format's code of
+  the lead's category key), ``monitoring_since`` and ``risk_eliminated = 否`` into the registry;
+  elimination writes ``risk_eliminated = 是`` and its month — refused for a household without
+  labour capacity (:func:`fupin.engine.facts.no_labour_capacity`), and flagged for review by the
+  rule :func:`fupin.engine.rules.quick_elimination` (rules.md section 3, months from policy).
+  Registry rows are saved through the ORM so that their history records who changed them and why.
 * ``reject`` (the role owning the current step): a reason is required; the farmer sees it with
   the receipt number.
 
-Administrators may take every step. Every step is one :class:`LeadStep` row. A lead outside the
-user's region is not found (404), whatever the role. Steps lock the lead row
+Administrators (and the command line) may take every step. Every step is one :class:`LeadStep`
+row. A lead outside the scope is not found (404), whatever the role. Steps lock the lead row
 (``select_for_update``), so of two concurrent approvals the second sees the new state and is
-refused.
+refused. Every function takes the actor's :class:`~fupin.accounts.scoping.Scope` and the policy.
 """
 
 from __future__ import annotations
@@ -34,11 +37,21 @@ import polars as pl
 from django.db import transaction
 from django.http import Http404
 
-from fupin.accounts import scoping
-from fupin.accounts.models import Role
-from fupin.engine import rules, schema
+from fupin.accounts.roles import Role
+from fupin.accounts.scoping import SYSTEM, Scope, get_scoped
+from fupin.engine import facts, rules
+from fupin.engine.policy import PolicySet
 from fupin.monitoring import clock, deadlines
-from fupin.monitoring.models import ELIMINATION_TYPES, OPEN_STATES, Lead, LeadStep, Purpose, State
+from fupin.monitoring.models import (
+    ASSISTANCE_TYPES,
+    OPEN_STATES,
+    Assistance,
+    Lead,
+    LeadStep,
+    Purpose,
+    State,
+)
+from fupin.registry.models import Household
 
 
 class StepRefused(Exception):
@@ -70,40 +83,43 @@ STEPS: dict[str, Step] = {
 # Who owns a lead in each open state: that role may reject it there.
 OWNER = {State.NEW: Role.VILLAGE, State.VERIFIED: Role.VILLAGE, State.NOTICE: Role.TOWN,
          State.TOWN_REVIEWED: Role.COUNTY}
-ELIMINATION_REVIEW_MONTHS = 2
+ALL_STEPS = {Role.ADMIN, SYSTEM}
 
 
-def allowed_actions(user, lead: Lead) -> list[str]:
-    """The steps ``user`` may take on ``lead`` now (for buttons; the service checks again)."""
-    if not scoping.in_scope(user, lead.region_code):
+def allowed_actions(scope: Scope, lead: Lead) -> list[str]:
+    """The steps the scope's role may take on ``lead`` now (for buttons; the service checks again)."""
+    if not scope.contains(lead.region_code):
         return []
-    return [a for a in STEPS if _refusal(user, lead, a) is None]
+    return [a for a in STEPS if _refusal(scope, lead, a) is None]
 
 
-def _refusal(user, lead: Lead, action: str) -> str | None:
+def _role_label(role: str) -> str:
+    return dict(Role.choices).get(role, "命令行 (command line)")
+
+
+def _refusal(scope: Scope, lead: Lead, action: str) -> str | None:
     step = STEPS.get(action)
     if step is None:
         return f"未知的操作 {action} (unknown step)"
     if lead.state not in step.from_states:
         return (f"线索当前状态为“{lead.get_state_display()}”，不能进行“{step.zh}” "
                 f"(the lead is {lead.state}; '{step.en}' is not possible now)")
-    if user.role == Role.ADMIN:
+    if scope.role in ALL_STEPS:
         return None
-    if user.role not in step.roles or (action == "reject" and OWNER.get(lead.state) != user.role):
-        return (f"您的角色（{user.get_role_display()}）不能在此环节进行“{step.zh}” "
+    if scope.role not in step.roles or (action == "reject" and OWNER.get(lead.state) != scope.role):
+        return (f"您的角色（{_role_label(scope.role)}）不能在此环节进行“{step.zh}” "
                 f"(your role may not '{step.en}' at this stage)")
     return None
 
 
-def _lock(user, lead_id: int) -> Lead:
-    """The lead, locked for this transaction, or 404 when it is outside the user's region."""
-    return scoping.get_scoped(Lead.objects.select_for_update(), user, pk=lead_id)
+def _lock(scope: Scope, lead_id: int) -> Lead:
+    """The lead, locked for this transaction, or 404 when it is outside the scope."""
+    return get_scoped(Lead.objects.select_for_update(), scope, pk=lead_id)
 
 
-def _record(lead: Lead, user, action: str, from_state: str, at: datetime, note: str = "", **data) -> LeadStep:
+def _record(lead: Lead, scope: Scope, action: str, from_state: str, at: datetime, note: str = "", **data) -> LeadStep:
     return LeadStep.objects.create(
-        lead=lead, at=at, user=user if getattr(user, "pk", None) else None,
-        actor=getattr(user, "username", "") or "", action=action, from_state=from_state,
+        lead=lead, at=at, user=scope.actor, actor=scope.actor_name, action=action, from_state=from_state,
         to_state=lead.state, note=note, data=_jsonable(data),
     )
 
@@ -116,23 +132,11 @@ def _month(d: date) -> str:
     return f"{d.year:04d}-{d.month:02d}"
 
 
-def _months_between(since: str, until: date) -> int | None:
-    """Whole months from the first day of month ``since`` (YYYY-MM) to ``until``."""
-    try:
-        y, m = int(since[:4]), int(since[5:7])
-    except (TypeError, ValueError):
-        return None
-    months = (until.year - y) * 12 + (until.month - m)
-    return months  # from day 1 of the month, a partial month never counts: day >= 1 always holds
-
-
-def _households(user, lead: Lead):
-    from fupin.registry.models import Household
-
+def _households(scope: Scope, lead: Lead) -> list[Household]:
     if not lead.household_id or lead.year is None:
         raise StepRefused("该线索尚未关联登记册中的户，请在入户核实时填写户编号 "
                           "(the lead is not linked to a registry household; link it at verification)")
-    rows = list(scoping.restrict(Household.objects.all(), user)
+    rows = list(Household.objects.within(scope)
                 .filter(household_id=lead.household_id, year__gte=lead.year).order_by("year"))
     if not rows or rows[0].year != lead.year:
         raise StepRefused(f"登记册中（您的管辖范围内）找不到户 {lead.household_id}（{lead.year}年） "
@@ -140,59 +144,90 @@ def _households(user, lead: Lead):
     return rows
 
 
-def household_without_labour(household_id: str, year: int) -> bool:
-    """rules.md no_labour: every living member 丧失劳动力 or 无劳动力 (the rule's own expressions)."""
-    from fupin.registry.models import Member
-
-    rows = list(Member.objects.filter(household_key=household_id, year=year).values("labour", "member_status"))
-    if not rows:
-        return False
-    frame = pl.DataFrame(rows, schema={"labour": pl.String, "member_status": pl.String}, orient="row")
-    flags = frame.with_columns(rules.living()).with_columns(rules.no_labour_member())
-    living = flags.filter(pl.col("living"))
-    return living.height > 0 and bool(living["no_labour_member"].all())
+def household_without_labour(household: Household) -> bool:
+    """rules.md ``no_labour`` for one household read within a scope (the engine's expression)."""
+    members = pl.DataFrame(list(household.members.values("household_key", "labour", "member_status")),
+                           schema={"household_key": pl.String, "labour": pl.String, "member_status": pl.String},
+                           orient="row")
+    counts = facts.population_of(members, keys=("household_key",)).collect()
+    return counts.height > 0 and bool(counts.select(facts.no_labour_capacity()).item())
 
 
-def _save_household(household, user, reason: str) -> None:
+def _save_household(household: Household, scope: Scope, reason: str) -> None:
     household.version += 1
     household._change_reason = reason
-    if getattr(user, "pk", None):
-        household._history_user = user
+    if scope.actor is not None:
+        household._history_user = scope.actor
     household.save()
 
 
-def _link_household(user, lead: Lead, household_id: str) -> None:
-    from fupin.registry.models import Household
+def currently_monitored(household: Household) -> bool:
+    """rules.md: a monitoring category set and the risk not eliminated (the engine's fact)."""
+    return bool(facts.evaluate(
+        facts.currently_monitored(),
+        {"monitoring_category": household.monitoring_category, "risk_eliminated": household.risk_eliminated},
+        {"monitoring_category": pl.String, "risk_eliminated": pl.Boolean},
+    ))
 
-    found = (scoping.restrict(Household.objects.all(), user).filter(household_id=household_id)
+
+def _category(value) -> str:
+    """A category as the registry key, whether given as the key or as the exchange format's code."""
+    value = (value or "").strip()
+    return rules.category_key(value) or value
+
+
+def _check_category(category: str, household: Household | None) -> None:
+    """The proposed category must be a lead category that fits the household's registration."""
+    if category not in rules.LEAD_CATEGORIES:
+        names = "、".join(rules.label("category", k) for k in rules.LEAD_CATEGORIES)
+        raise StepRefused(f"请选择监测对象类别：{names} (choose the monitoring category)")
+    registered = bool(household.registered) if household is not None else False
+    allowed = rules.allowed_categories(registered)
+    if category not in allowed:
+        who = "建档立卡户（脱贫户）" if registered else "未建档立卡的农户"
+        names = "、".join(rules.label("category", k) for k in allowed)
+        raise StepRefused(
+            f"{who}不能认定为“{rules.label('category', category)}”，只能认定为：{names} "
+            f"({'a registered' if registered else 'an unregistered'} household cannot be identified as "
+            f"{rules.label('category', category, 'en')}; allowed: "
+            f"{', '.join(rules.label('category', k, 'en') for k in allowed)})"
+        )
+
+
+def _linked_household(scope: Scope, lead: Lead) -> Household | None:
+    if not lead.household_id or lead.year is None:
+        return None
+    return Household.objects.within(scope).filter(household_id=lead.household_id, year=lead.year).first()
+
+
+def _link_household(scope: Scope, lead: Lead, household_id: str) -> None:
+    found = (Household.objects.within(scope).filter(household_id=household_id)
              .order_by("-year").values_list("year", "region_code").first())
     if found is None:
         raise StepRefused(f"户编号 {household_id} 在您的管辖范围内不存在 (household {household_id} not in your region)")
     lead.household_id, lead.year = household_id, found[0]
 
 
-def _do_verify(user, lead: Lead, today: date, params: dict) -> dict:
+def _do_verify(scope: Scope, policy: PolicySet, lead: Lead, today: date, params: dict) -> dict:
     signed = bool(params.get("authorisation_signed"))
     if lead.purpose == Purpose.IDENTIFICATION and not signed:
         raise StepRefused("入户核实须记录农户签署的家庭经济状况核查授权书 "
                           "(record the household's signed authorisation to check its finances)")
     if params.get("household_id"):
-        _link_household(user, lead, str(params["household_id"]).strip())
+        _link_household(scope, lead, str(params["household_id"]).strip())
     lead.authorisation_signed = signed
     lead.authorisation_on = params.get("authorisation_on") or (today if signed else None)
     return {"authorisation_signed": signed, "household_id": lead.household_id}
 
 
-def _do_village_review(user, lead: Lead, today: date, params: dict) -> dict:
+def _do_village_review(scope: Scope, policy: PolicySet, lead: Lead, today: date, params: dict) -> dict:
     start = params.get("notice_start") or today
     if start < today - timedelta(days=1):
         raise StepRefused("公示开始日期不能早于昨天 (the notice cannot start in the past)")
-    days = int(deadlines.parameter("notice_min_days", start.year, lead.region_code))
+    days = int(deadlines.parameter(policy, "notice_min_days", start.year, lead.region_code))
     if lead.purpose == Purpose.IDENTIFICATION:
-        category = params.get("category") or lead.category
-        if category not in schema.MONITORING_CATEGORIES:
-            raise StepRefused(f"请选择监测对象类别：{'、'.join(schema.MONITORING_CATEGORIES)} "
-                              "(choose the monitoring category)")
+        category = _category(params.get("category") or lead.category)
+        _check_category(category, _linked_household(scope, lead))
         risks = [r for r in (params.get("risk_types") or lead.risk_types or []) if r]
         unknown = [r for r in risks if r not in rules.RISK_FACTORS]
         if unknown:
@@ -202,7 +237,7 @@ def _do_village_review(user, lead: Lead, today: date, params: dict) -> dict:
         lead.category, lead.risk_types = category, risks
     else:
         kind = params.get("elimination_type") or lead.elimination_type
-        if kind not in dict(ELIMINATION_TYPES):
+        if kind not in rules.ELIMINATION_TYPES:
             raise StepRefused("请选择消除方式：帮扶消除 或 自然消除 (choose the elimination type)")
         lead.elimination_type = kind
     lead.notice_start, lead.notice_end = start, start + timedelta(days=days - 1)
@@ -210,7 +245,7 @@ def _do_village_review(user, lead: Lead, today: date, params: dict) -> dict:
             "risk_types": lead.risk_types, "elimination_type": lead.elimination_type}
 
 
-def _do_town_review(user, lead: Lead, today: date, params: dict) -> dict:
+def _do_town_review(scope: Scope, policy: PolicySet, lead: Lead, today: date, params: dict) -> dict:
     if lead.notice_end is None or today <= lead.notice_end:
         end = f"{lead.notice_end:%Y-%m-%d}" if lead.notice_end else "—"
         raise StepRefused(f"公示期未满（公示至 {end}），公示结束后方可审核 "
@@ -218,51 +253,61 @@ def _do_town_review(user, lead: Lead, today: date, params: dict) -> dict:
     return {}
 
 
-def _do_county_approve(user, lead: Lead, today: date, params: dict, at: datetime) -> dict:
-    households = _households(user, lead)
+def _quick_elimination(policy: PolicySet, household: Household, eliminated_on: date, kind: str) -> bool:
+    """rules.md section 3's review flag, by the engine's rule on this one household."""
+    limit = policy.resolve("quick_elimination_months", eliminated_on.year, household.region_code)[0]
+    row = {"risk_eliminated": True, "monitoring_since": household.monitoring_since,
+           "risk_eliminated_at": _month(eliminated_on), "elimination_type": kind,
+           "quick_elimination_months": float(limit)}
+    schema_ = {"risk_eliminated": pl.Boolean, "monitoring_since": pl.String, "risk_eliminated_at": pl.String,
+               "elimination_type": pl.String, "quick_elimination_months": pl.Float64}
+    return bool(facts.evaluate(rules.quick_elimination(), row, schema_))
+
+
+def _do_county_approve(scope: Scope, policy: PolicySet, lead: Lead, today: date, params: dict) -> dict:
+    households = _households(scope, lead)
     first = households[0]
     reason = f"监测线索 {lead.pk}：{STEPS['county_approve'].zh}"
     if lead.purpose == Purpose.IDENTIFICATION:
-        if first.monitoring_category and not first.risk_eliminated:
+        if currently_monitored(first):
             raise StepRefused(f"户 {lead.household_id} 已是监测对象（{first.monitoring_category}），不能重复认定 "
                               "(the household is already a monitoring object)")
-        category = params.get("category") or lead.category
-        if category not in schema.MONITORING_CATEGORIES:
-            raise StepRefused("请确认监测对象类别 (confirm the monitoring category)")
+        category = _category(params.get("category") or lead.category)
+        _check_category(category, first)
         lead.category = category
         if params.get("risk_types"):
             lead.risk_types = list(params["risk_types"])
         for h in households:
-            h.monitoring_category = category
+            h.monitoring_category = rules.category_code(category)
             h.monitoring_since = _month(today)
             h.risk_eliminated = False
             h.risk_eliminated_at = None
-            _save_household(h, user, reason)
+            _save_household(h, scope, reason)
         return {"category": category, "risk_types": lead.risk_types, "monitoring_since": _month(today)}
-    if not first.monitoring_category or first.risk_eliminated:
+    if not currently_monitored(first):
         raise StepRefused(f"户 {lead.household_id} 当前不是监测对象，无需消除风险 "
                           "(the household is not currently monitored)")
-    if household_without_labour(lead.household_id, lead.year):
+    if household_without_labour(first):
         raise StepRefused("该户无劳动能力（全部在世成员丧失劳动力或无劳动力），不能消除风险，应继续监测并落实兜底保障 "
                           "(a household without labour capacity cannot be eliminated; it stays monitored)")
     kind = params.get("elimination_type") or lead.elimination_type
-    if kind not in dict(ELIMINATION_TYPES):
+    if kind not in rules.ELIMINATION_TYPES:
         raise StepRefused("请选择消除方式：帮扶消除 或 自然消除 (choose the elimination type)")
     on = params.get("eliminated_on") or today
     lead.elimination_type, lead.eliminated_on = kind, on
-    months = _months_between(first.monitoring_since or "", on)
-    if kind == "帮扶消除" and months is not None and months < ELIMINATION_REVIEW_MONTHS:
+    if _quick_elimination(policy, first, on, kind):
+        months = int(policy.resolve("quick_elimination_months", on.year, first.region_code)[0])
         lead.review_flag = True
-        lead.review_reason = (f"识别监测（{first.monitoring_since}）后不足 {ELIMINATION_REVIEW_MONTHS} 个月即帮扶消除，需复核 "
-                              f"(eliminated through assistance within {ELIMINATION_REVIEW_MONTHS} months of identification)")
+        lead.review_reason = (f"识别监测（{first.monitoring_since}）后不足 {months} 个月即帮扶消除，需复核 "
+                              f"(eliminated through assistance within {months} months of identification)")
     for h in households:
         h.risk_eliminated = True
         h.risk_eliminated_at = _month(on)
-        _save_household(h, user, reason)
+        _save_household(h, scope, reason)
     return {"elimination_type": kind, "eliminated_on": on, "review_flag": lead.review_flag}
 
 
-def _do_reject(user, lead: Lead, today: date, params: dict) -> dict:
+def _do_reject(scope: Scope, policy: PolicySet, lead: Lead, today: date, params: dict) -> dict:
     reason = (params.get("reason") or "").strip()
     if not reason:
         raise StepRefused("请填写不予认定的理由（农户可凭回执查看） (give the reason; the farmer can see it)")
@@ -270,36 +315,32 @@ def _do_reject(user, lead: Lead, today: date, params: dict) -> dict:
     return {"reason": lead.rejection_reason, "at_state": lead.state}
 
 
-def _apply(user, lead: Lead, action: str, at: datetime, params: dict) -> Lead:
-    refusal = _refusal(user, lead, action)
+_DO = {"verify": _do_verify, "village_review": _do_village_review, "town_review": _do_town_review,
+       "county_approve": _do_county_approve, "reject": _do_reject}
+
+
+def _apply(scope: Scope, policy: PolicySet, lead: Lead, action: str, at: datetime, params: dict) -> Lead:
+    refusal = _refusal(scope, lead, action)
     if refusal:
         raise StepRefused(refusal)
     today = clock.today(at)
     from_state = lead.state
-    if action == "verify":
-        data = _do_verify(user, lead, today, params)
-    elif action == "village_review":
-        data = _do_village_review(user, lead, today, params)
-    elif action == "town_review":
-        data = _do_town_review(user, lead, today, params)
-    elif action == "county_approve":
-        data = _do_county_approve(user, lead, today, params, at)
-    else:
-        data = _do_reject(user, lead, today, params)
+    data = _DO[action](scope, policy, lead, today, params)
     lead.state = STEPS[action].to_state
     if lead.state in (State.APPROVED, State.REJECTED):
         lead.decided_at = at
     lead.save()
-    _record(lead, user, action, from_state, at, (params.get("note") or "").strip()[:2000], **data)
+    _record(lead, scope, action, from_state, at, (params.get("note") or "").strip()[:2000], **data)
     return lead
 
 
-def apply_step(user, lead_id: int, action: str, *, now: datetime | None = None, **params) -> Lead:
-    """Take one step on one lead; raises StepRefused, or Http404 outside the user's region."""
+def apply_step(scope: Scope, policy: PolicySet, lead_id: int, action: str, *, now: datetime | None = None,
+               **params) -> Lead:
+    """Take one step on one lead; raises StepRefused, or Http404 outside the scope."""
     at = now or clock.now()
     with transaction.atomic():
-        lead = _lock(user, lead_id)
-        return _apply(user, lead, action, at, params)
+        lead = _lock(scope, lead_id)
+        return _apply(scope, policy, lead, action, at, params)
 
 
 @dataclass
@@ -312,7 +353,8 @@ class BulkResult:
         return not self.refused
 
 
-def apply_bulk(user, lead_ids, action: str, *, now: datetime | None = None, **params) -> BulkResult:
+def apply_bulk(scope: Scope, policy: PolicySet, lead_ids, action: str, *, now: datetime | None = None,
+               **params) -> BulkResult:
     """One step on many leads, each recorded individually; all or nothing.
 
     When any lead is refused (wrong state, role, region or missing input) nothing is applied
@@ -323,7 +365,7 @@ def apply_bulk(user, lead_ids, action: str, *, now: datetime | None = None, **pa
     ids = sorted({int(i) for i in lead_ids})
     with transaction.atomic():
         # Lock in id order so that two bulk requests cannot deadlock each other.
-        locked = {lead.pk: lead for lead in scoping.restrict(Lead.objects.select_for_update(), user)
+        locked = {lead.pk: lead for lead in Lead.objects.select_for_update().within(scope)
                   .filter(pk__in=ids).order_by("pk")}
         for lead_id in ids:
             lead = locked.get(lead_id)
@@ -332,7 +374,7 @@ def apply_bulk(user, lead_ids, action: str, *, now: datetime | None = None, **pa
                 continue
             try:
                 with transaction.atomic():
-                    _apply(user, lead, action, at, params)
+                    _apply(scope, policy, lead, action, at, params)
                 result.applied.append(lead_id)
             except StepRefused as exc:
                 result.refused[lead_id] = str(exc)
@@ -342,13 +384,10 @@ def apply_bulk(user, lead_ids, action: str, *, now: datetime | None = None, **pa
     return result
 
 
-def record_assistance(user, *, household_id: str, type: str, description: str, on: date,
-                      lead_id: int | None = None):
-    """Record an assistance measure for a household in the user's region (before or after a decision)."""
-    from fupin.monitoring.models import ASSISTANCE_TYPES, Assistance
-    from fupin.registry.models import Household
-
-    if not scoping.can_edit(user):
+def record_assistance(scope: Scope, *, household_id: str, type: str, description: str, on: date,
+                      lead_id: int | None = None) -> Assistance:
+    """Record an assistance measure for a household inside the scope (before or after a decision)."""
+    if not scope.can_edit:
         raise StepRefused("您的角色不能登记帮扶措施 (your role may not record assistance)")
     if type not in dict(ASSISTANCE_TYPES):
         raise StepRefused(f"未知的帮扶类型 {type} (unknown assistance type)")
@@ -356,10 +395,9 @@ def record_assistance(user, *, household_id: str, type: str, description: str, o
         raise StepRefused("请填写帮扶内容 (describe the assistance)")
     lead = None
     if lead_id is not None:
-        lead = scoping.get_scoped(Lead.objects.all(), user, pk=lead_id)
+        lead = get_scoped(Lead.objects.all(), scope, pk=lead_id)
         household_id = household_id or lead.household_id
-    household = (scoping.restrict(Household.objects.all(), user).filter(household_id=household_id)
-                 .order_by("-year").first())
+    household = Household.objects.within(scope).filter(household_id=household_id).order_by("-year").first()
     if household is None:
         if lead is None:
             raise Http404("household not found in your region")
@@ -368,4 +406,4 @@ def record_assistance(user, *, household_id: str, type: str, description: str, o
         region, year = household.region_code, household.year
     return Assistance.objects.create(household_id=household_id or "", year=year, region_code=region, lead=lead,
                                      type=type, description=description.strip()[:2000], date=on,
-                                     user=user)
+                                     user=scope.actor)

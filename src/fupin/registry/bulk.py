@@ -1,18 +1,22 @@
-"""The bulk path between the database and Polars frames.
+"""The bulk path between the database and Polars frames (the store).
 
 Batch work never goes through model instances: reads are one query into a frame, writes are
 ``executemany`` on SQLite and ``COPY`` on PostgreSQL. Pages and single edits use the ORM.
+Every read of registry rows takes a :class:`~fupin.accounts.scoping.Scope`, as the scoped
+managers do; a system-wide read (the cross-household ID check of an import) says so with
+``Scope.system()``.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime, timezone
 
 import polars as pl
 from django.db import connection
 
+from fupin.accounts.scoping import Scope
 from fupin.engine import schema
 from fupin.registry.models import Household, Member, Region, exchange_fields
 
@@ -38,7 +42,7 @@ def member_columns() -> list[str]:
     return ["household_id", "year", "id_number", *[f.name for f in exchange_fields("members")]]
 
 
-def _frame(sql: str, params: list, schema_: dict[str, pl.DataType]) -> pl.DataFrame:
+def query_frame(sql: str, params: list, schema_: dict[str, pl.DataType]) -> pl.DataFrame:
     """Run a query and return its rows as a frame with the given column dtypes."""
     if is_postgres():
         # COPY (query) TO STDOUT: the server streams CSV, Polars parses it; no Python row objects.
@@ -66,66 +70,71 @@ def _frame(sql: str, params: list, schema_: dict[str, pl.DataType]) -> pl.DataFr
     return frame.with_columns([pl.col(k).cast(pl.Boolean) for k, v in schema_.items() if v == pl.Boolean])
 
 
-def _where(year: int | Iterable[int] | None, region: str | None, region_column: str) -> tuple[str, list]:
+def _where(year: int | Iterable[int] | None, prefix: str, region_column: str) -> tuple[str, list]:
     clauses, params = [], []
     if year is not None:
         years = [year] if isinstance(year, int) else list(year)
         clauses.append(f"year IN ({', '.join(['%s'] * len(years))})")
         params.extend(years)
-    if region:
-        clauses.append(f"{region_column} LIKE %s")
-        params.append(region + "%")
+    if prefix:
+        # A range, as the scoped managers filter (index-usable under any collation).
+        for lookup, value in Scope(prefix, "").lookup(region_column).items():
+            clauses.append(f"{region_column} {'>=' if lookup.endswith('__gte') else '<'} %s")
+            params.append(value)
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-def read_households(year=None, region: str | None = None, *, with_pk: bool = False) -> pl.DataFrame:
+def read_households(scope: Scope, year=None, *, with_pk: bool = False) -> pl.DataFrame:
+    """The households of ``year`` (an int, several, or None for all) inside ``scope``."""
     cols = household_columns()
     dtypes = schema.polars_schema("households")
     out_schema = ({"id": pl.Int64()} if with_pk else {}) | {c: dtypes[c] for c in cols}
-    where, params = _where(year, region, "region_code")
+    where, params = _where(year, scope.prefix, "region_code")
     select = ", ".join(_q(c) for c in out_schema)
     sql = f"SELECT {select} FROM {_q(Household._meta.db_table)}{where} ORDER BY household_id, year"
-    return _frame(sql, params, out_schema)
+    return query_frame(sql, params, out_schema)
 
 
-def read_members(year=None, region: str | None = None, *, with_pk: bool = False) -> pl.DataFrame:
+def read_household_keys(scope: Scope, year=None) -> pl.DataFrame:
+    """(household_id, year, region_code) of the households of ``year`` inside ``scope``."""
+    out_schema = {"household_id": pl.String(), "year": pl.Int32(), "region_code": pl.String()}
+    where, params = _where(year, scope.prefix, "region_code")
+    sql = f"SELECT household_id, year, region_code FROM {_q(Household._meta.db_table)}{where}"
+    return query_frame(sql, params, out_schema)
+
+
+def read_members(scope: Scope, year=None, *, with_pk: bool = False) -> pl.DataFrame:
+    """The members of the households of ``year`` inside ``scope``."""
     cols = member_columns()
     dtypes = schema.polars_schema("members")
     out_schema = ({"id": pl.Int64(), "household_pk": pl.Int64()} if with_pk else {}) | {c: dtypes[c] for c in cols}
     m, h = _q(Member._meta.db_table), _q(Household._meta.db_table)
     select = ", ".join(f"m.{_q(c)}" for c in out_schema)
-    where, params = _where(year, region, "h.region_code")
+    where, params = _where(year, scope.prefix, "h.region_code")
     where = where.replace("year IN", "m.year IN")
     sql = (
         f"SELECT {select} FROM {m} m JOIN {h} h ON h.id = m.household_pk{where} "
         f"ORDER BY m.household_id, m.year, m.id"
     )
-    return _frame(sql, params, out_schema)
+    return query_frame(sql, params, out_schema)
 
 
-def read_regions(region: str | None = None) -> pl.DataFrame:
+def read_regions(scope: Scope) -> pl.DataFrame:
+    """The divisions and villages of the scope's province, with their attributes.
+
+    The whole province, not only the scope: the region figures look a zone or a population up
+    the chain (village → town → county → province), and divisions are public."""
     out_schema = {
         "region_code": pl.String(), "name": pl.String(), "level": pl.String(),
         "registered_rural_population": pl.Int32(), "zone": pl.String(),
         "poverty_county": pl.Boolean(), "county_exit_year": pl.Int32(),
     }
-    where, params = _where(None, region[:2] if region else None, "code")
+    where, params = _where(None, scope.prefix[:2], "code")
     sql = (
         "SELECT code, name, level, registered_rural_population, zone, poverty_county, county_exit_year "
         f"FROM {_q(Region._meta.db_table)}{where} ORDER BY code"
     )
-    return _frame(sql, params, out_schema)
-
-
-def read_year(db_url: str | None, year: int, region: str | None = None):
-    """The registry of one year as canonical frames (households, members, regions)."""
-    from fupin.site.bootstrap import setup
-
-    setup(db_url)
-    households = read_households(year, region)
-    members = read_members(year, region)
-    regions = read_regions(region)
-    return households, members, regions
+    return query_frame(sql, params, out_schema)
 
 
 # --- writing -----------------------------------------------------------------------------
@@ -251,7 +260,7 @@ def delete_ids(model, ids: pl.Series) -> int:
     return with_id_table(ids, run)
 
 
-def _retire_current(model, year: int, household_ids: pl.Series) -> None:
+def retire_current(model, year: int, household_ids: pl.Series) -> None:
     """Mark the stored rows of these households and year as no longer current."""
     table = _q(model._meta.db_table)
 
@@ -264,52 +273,3 @@ def _retire_current(model, year: int, household_ids: pl.Series) -> None:
             )
 
     with_id_table(household_ids, run, sql_type="VARCHAR(64)")
-
-
-def store_assessment(db_url: str | None, frame: pl.DataFrame, year: int, policy_id: str, *,
-                     as_of=None, region: str | None = None, findings: pl.DataFrame | None = None):
-    """Store one assessment run in bulk: the run, one verdict per household, the findings.
-
-    The households' earlier verdicts and findings of the year stay (history between runs) but
-    are no longer ``current``. Returns the AssessmentRun.
-    """
-    from datetime import date
-
-    from django.db import transaction
-
-    from fupin.assessments.models import AssessmentRun, Finding, Verdict
-    from fupin.site.bootstrap import setup
-
-    setup(db_url)
-    output = [f.column for f in Verdict._meta.concrete_fields
-              if f.column not in ("id", "run_id", "details", "current")]
-    detail_cols = [c for c in frame.columns if c.startswith("detail_") or c == "monitoring_line"]
-    with transaction.atomic():
-        run = AssessmentRun.objects.create(
-            year=year, region_prefix=region or "", policy=policy_id[:200],
-            as_of=as_of or date(year, 12, 31), households=frame.height,
-        )
-        _retire_current(Verdict, year, frame["household_id"])
-        _retire_current(Finding, year, frame["household_id"])
-        rows = frame.select(
-            [pl.col(c) if c in frame.columns else pl.lit(None).alias(c) for c in output]
-        ).with_columns(
-            [pl.col(c).fill_null("") for c in output
-             if c in frame.columns and frame.schema[c] == pl.String and c not in ("household_id", "region_code")]
-        )
-        details = (
-            frame.select(pl.struct(detail_cols).struct.json_encode())[:, 0]
-            if detail_cols else pl.repeat("{}", frame.height, eager=True)
-        )
-        rows = rows.with_columns(run_id=pl.lit(run.pk, dtype=pl.Int64), details=details, current=pl.lit(True))
-        insert_frame(Verdict._meta.db_table, rows)
-        if findings is not None and findings.height:
-            located = findings.join(frame.select("household_id", "region_code"), on="household_id", how="inner")
-            insert_frame(Finding._meta.db_table, located.select(
-                run_id=pl.lit(run.pk, dtype=pl.Int64), household_id="household_id",
-                year=pl.col("year").cast(pl.Int32), region_code="region_code",
-                member_name=pl.col("member_name").fill_null("").str.slice(0, 64), code="code",
-                severity="severity", message_zh=pl.col("message_zh").str.slice(0, 300),
-                message_en=pl.col("message_en").fill_null("").str.slice(0, 300), current=pl.lit(True),
-            ))
-    return run

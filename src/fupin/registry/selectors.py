@@ -1,107 +1,39 @@
-"""Reads of the registry for pages and the API, always through the scoping layer.
+"""Reads of the registry for pages and the API, always within a scope.
 
-Lists are keyset-friendly and bounded: a page of households costs a fixed number of queries
-whatever the size of the registry (members are prefetched in one query, verdicts in one).
+The household list, which filters by verdicts and counts from the region figures, is
+:func:`fupin.assessments.selectors.household_list`.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
 
-from fupin.accounts import scoping
+from fupin import divisions
+from fupin.accounts.scoping import Scope
+from fupin.engine import facts
 from fupin.registry.models import Household, Member, Region
 
-PAGE_SIZE = 25
 SEARCH_LIMIT = 500  # households a search can return; a name search wider than that needs filters
 
 ID_LIKE = re.compile(r"^\d{6,17}[\dXx]$")
 PHONE_LIKE = re.compile(r"^1\d{10}$|^0\d{2,3}-?\d{7,8}$")
+GENERAL = "general"  # the list filter value for households not registered (一般农户)
 
 
-@dataclass(frozen=True)
-class HouseholdFilter:
-    year: int | None = None
-    region: str | None = None          # a prefix inside the user's scope
-    status: str | None = None          # 未脱贫 / 已脱贫 / 返贫 / general
-    category: str | None = None        # monitoring category (Chinese, exchange values)
-    unmet: str | None = None           # indicator key from the latest verdict
-    q: str | None = None               # name, ID number, 户编号 or phone
+def search_condition(scope: Scope, q: str, year: int | None) -> Q:
+    """Search by 户编号, ID number, phone or name, each through an index, within the scope.
 
-
-def latest_year(user) -> int | None:
-    return scoping.restrict(Household.objects.all(), user).order_by("-year").values_list("year", flat=True).first()
-
-
-def years(user) -> list[int]:
-    """The years of the registry within the user's scope.
-
-    Read from the precomputed region figures (one row per region and year) — a DISTINCT over
-    the households themselves costs a scan of the scope, 0.2 s at a million households.
+    The matching members are looked up first — inside the scope, before the limit, so that a
+    common name elsewhere in the country cannot crowd out the scope's own — as a bounded list of
+    household keys, so that the household query is a plain IN on the primary key instead of an
+    OR with a subquery, which PostgreSQL answers by scanning the year's households.
     """
-    from fupin.assessments.models import RegionStat
-
-    prefix = scoping.scope_of(user)
-    if prefix is None:
-        return []
-    stats = RegionStat.objects.filter(code=(prefix + "0" * 12)[:12]) if prefix else RegionStat.objects.all()
-    found = sorted(set(stats.values_list("year", flat=True).distinct()))
-    if found:
-        return found
-    return sorted(set(scoping.restrict(Household.objects.all(), user).values_list("year", flat=True).distinct()))
-
-
-def household_list(user, filters: HouseholdFilter) -> QuerySet:
-    """Households visible to ``user`` matching ``filters``, household heads prefetched."""
-    qs = scoping.restrict(Household.objects.all(), user)
-    year = filters.year or latest_year(user)
-    qs = qs.filter(year=year)
-    if filters.region:
-        qs = qs.filter(**scoping.prefix_range("region_code", scoping.clamp_region(user, filters.region)))
-    if filters.status == "general":
-        qs = qs.filter(registered=False)
-    elif filters.status:
-        qs = qs.filter(poverty_status=filters.status)
-    if filters.category:
-        qs = qs.filter(monitoring_category=filters.category)
-    if filters.unmet:
-        from fupin.assessments.selectors import households_with_unmet
-
-        qs = qs.filter(household_id__in=households_with_unmet(user, year, filters.unmet))
-    if filters.q:
-        qs = qs.filter(_search_condition(filters.q.strip(), year))
-    heads = Member.objects.filter(relationship="户主").only("id", "household_id", "name", "id_number", "household_key")
-    return qs.order_by("region_code", "household_id").prefetch_related(Prefetch("members", queryset=heads, to_attr="heads"))
-
-
-def household_total(user, filters: HouseholdFilter, queryset: QuerySet) -> int:
-    """The number of households a list shows, without counting a million rows when possible.
-
-    With only a year and a region, the precomputed figure of that region (RegionStat,
-    refreshed by every import and assessment) is the answer; other filters count the query.
-    """
-    if not (filters.status or filters.category or filters.unmet or filters.q):
-        from fupin.assessments.models import RegionStat
-
-        prefix = scoping.clamp_region(user, filters.region)
-        year = filters.year or latest_year(user)
-        if prefix and len(prefix) in (2, 4, 6, 9, 12):
-            stat = RegionStat.objects.filter(year=year, code=(prefix + "0" * 12)[:12]).only("households").first()
-            if stat is not None:
-                return stat.households
-    return queryset.count()
-
-
-def _search_condition(q: str, year: int | None) -> Q:
-    """Search by 户编号, ID number, phone or name, each through an index.
-
-    The matching members are looked up first (a bounded list of household keys), so that the
-    household query is a plain IN on the primary key instead of an OR with a subquery, which
-    PostgreSQL answers by scanning the year's households.
-    """
-    members = Member.objects.filter(year=year) if year else Member.objects.all()
+    members = Member.objects.within(scope)
+    if year:
+        members = members.filter(year=year)
     condition = Q(household_id=q)
     if ID_LIKE.match(q):
         by_id = members.filter(id_number=q.upper()) if len(q) == 18 else members.filter(id_number__startswith=q.upper())
@@ -114,32 +46,36 @@ def _search_condition(q: str, year: int | None) -> Q:
     return condition
 
 
-def household_file(user, household_id: str, year: int | None = None) -> Household:
+def household_file(scope: Scope, household_id: str, year: int | None = None) -> Household:
     """One household of a year (latest when not given) with its members, or 404."""
-    qs = scoping.restrict(Household.objects.all(), user).filter(household_id=household_id)
+    qs = Household.objects.within(scope).filter(household_id=household_id)
     if year:
         qs = qs.filter(year=year)
     household = qs.order_by("-year").prefetch_related(
-        Prefetch("members", queryset=Member.objects.order_by("id"))
+        Prefetch("members", queryset=Member.objects.within(scope).order_by("id"))
     ).first()
     if household is None:
-        from django.http import Http404
-
         raise Http404("household not found in your region")
     return household
 
 
-def household_years(user, household_id: str) -> list[int]:
+def household_years(scope: Scope, household_id: str) -> list[int]:
     return list(
-        scoping.restrict(Household.objects.all(), user)
-        .filter(household_id=household_id).order_by("year").values_list("year", flat=True)
+        Household.objects.within(scope).filter(household_id=household_id).order_by("year").values_list("year", flat=True)
     )
+
+
+def household_members(household: Household) -> list[Member]:
+    """The members of a household already read within a scope, in their order."""
+    return list(household.members.order_by("id"))
 
 
 def field_history(household: Household, limit: int = 200) -> list[dict]:
     """Changes of every field of the household and its members, newest first.
 
-    Each entry: when, who, what (household or member name), field label, old and new value.
+    ``household`` has been read within a scope; its history and its members' history are reached
+    through it. Each entry: when, who, what (household or member name), field label, old and new
+    value.
     """
     entries: list[dict] = []
 
@@ -191,8 +127,32 @@ def _shown(value) -> str:
     return str(value)
 
 
-def region_children(user, code: str) -> QuerySet:
+def region_children(scope: Scope, code: str) -> QuerySet:
     """Subregions of ``code`` one level down, within scope."""
-    scoping.require_region(user, code)
-    code12 = (code + "0" * 12)[:12]
-    return scoping.restrict(Region.objects.filter(parent_id=code12), user).order_by("code")
+    area = scope.narrow(code)
+    return Region.objects.within(scope).filter(parent_id=divisions.pad12(area.prefix)).order_by("code")
+
+
+def villages(scope: Scope) -> list[tuple[str, str]]:
+    """The villages of the scope, each once, as (code, "town · village") sorted by code."""
+    rows = (Region.objects.within(scope).filter(level="village").select_related("parent")
+            .order_by("code").only("code", "name", "parent__name"))
+    seen: dict[str, str] = {}
+    for region in rows:
+        town = region.parent.name if region.parent_id else ""
+        seen.setdefault(region.code, f"{town} · {region.name}" if town else region.name)
+    return list(seen.items())
+
+
+def subregion_choices(scope: Scope, limit: int = 500) -> list[tuple[str, str]]:
+    """Towns of a county scope, villages of a town scope, for a list filter (one query)."""
+    level = divisions.level_of(divisions.pad12(scope.prefix)) if scope.prefix else "province"
+    child_level = {"county": "town", "town": "village"}.get(level)
+    if child_level is None:
+        return []
+    regions = Region.objects.within(scope).filter(level=child_level).order_by("code").only("code", "name")[:limit]
+    return [(divisions.scope_prefix(r.code), r.name) for r in regions]
+
+
+def registry_status_choices() -> list[tuple[str, str]]:
+    return [(s, s) for s in facts.REGISTRY_STATUSES if s != facts.GENERAL_HOUSEHOLD] + [(GENERAL, facts.GENERAL_HOUSEHOLD)]

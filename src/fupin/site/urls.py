@@ -4,8 +4,8 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("fupin.api.urls")),
-    path("jobs/", include("fupin.jobs.urls")),
-    path("monitoring/", include("fupin.monitoring.urls")),
-    path("declare/", include("fupin.monitoring.public_urls")),
+    path("jobs/", include("fupin.web.urls_jobs")),
+    path("monitoring/", include("fupin.web.urls_monitoring")),
+    path("declare/", include("fupin.web.urls_public")),
     path("", include("fupin.web.urls")),
 ]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from faker import Faker
+
 POOL_SIZE = 2000
 _FAKER_SEED = 20140101
 
@@ -16,8 +18,6 @@ _FAKER_SEED = 20140101
 @lru_cache(maxsize=1)
 def pools() -> dict[str, tuple[str, ...]]:
     """``surnames``, ``given_male``, ``given_female`` and ``mobile_prefixes`` (3 digits)."""
-    from faker import Faker
-
     fake = Faker("zh_CN")
     fake.seed_instance(_FAKER_SEED)
     return {

@@ -5,26 +5,28 @@ from __future__ import annotations
 
 from django.template.loader import render_to_string
 
+from fupin import divisions
+from fupin.accounts.scoping import Scope
 from fupin.monitoring import selectors
+from fupin.registry.models import Region
 
 # Debian's CJK fonts (fonts-wqy-microhei small, fonts-noto-cjk better); WeasyPrint picks the first present.
 CJK_FONTS = '"WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", sans-serif'
 
 
-def notice_context(user, village: str) -> dict:
-    from fupin.registry.models import Region
-
-    rows, start, end = selectors.notice_rows(user, village)
-    region = Region.objects.filter(code=village).select_related("parent").first()
+def notice_context(scope: Scope, village: str) -> dict:
+    rows, start, end = selectors.notice_rows(scope, village)
+    region = Region.objects.within(scope).filter(code=divisions.pad12(village)).select_related("parent").first()
     return {"rows": rows, "start": start, "end": end, "village": region, "village_code": village,
             "fonts": CJK_FONTS}
 
 
-def render_html(user, village: str) -> str:
-    return render_to_string("monitoring/notice.html", notice_context(user, village))
+def render_html(scope: Scope, village: str) -> str:
+    return render_to_string("monitoring/notice.html", notice_context(scope, village))
 
 
-def render_pdf(user, village: str) -> bytes:
-    from weasyprint import HTML
+def render_pdf(scope: Scope, village: str) -> bytes:
+    # WeasyPrint (and Pango under it) loads only when a PDF is asked for.
+    from weasyprint import HTML  # noqa: PLC0415
 
-    return HTML(string=render_html(user, village)).write_pdf()
+    return HTML(string=render_html(scope, village)).write_pdf()

@@ -1,6 +1,6 @@
 from django.urls import include, path, re_path
 
-from fupin.web.views import auth, households, worklists
+from fupin.web.views import auth, households, policy, worklists
 
 app_name = "web"
 
@@ -18,6 +18,9 @@ urlpatterns = [
          name="member_edit"),
     path("households/<str:household_id>/<int:year>/assess/", households.household_assess, name="household_assess"),
     path("households/<str:household_id>/<int:year>/reveal/", households.reveal, name="household_reveal"),
+    path("households/<str:household_id>/<int:year>/elimination/", households.household_elimination,
+         name="household_elimination"),
+    path("policy/", policy.policy_page, name="policy"),
     re_path(rf"^worklists/{CODE}/$", worklists.worklist, name="worklist"),
     re_path(rf"^worklists/{CODE}/export/$", worklists.worklist_export, name="worklist_export"),
     re_path(rf"^dashboard/{CODE}/$", worklists.dashboard, name="dashboard"),

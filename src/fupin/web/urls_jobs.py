@@ -1,6 +1,6 @@
 from django.urls import path
 
-from fupin.jobs import views
+from fupin.web.views import jobs as views
 
 app_name = "jobs"
 

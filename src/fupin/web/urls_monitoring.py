@@ -1,6 +1,6 @@
 from django.urls import path
 
-from fupin.monitoring import views
+from fupin.web.views import monitoring as views
 
 app_name = "monitoring"
 

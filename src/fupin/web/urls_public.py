@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from fupin.monitoring import public_views
+from fupin.web.views import public as public_views
 
 app_name = "declare"
 

@@ -1,7 +1,7 @@
 """Editing one household or one member from the web, with import's validation and no lost update.
 
-* Scope and role come from ``fupin.accounts.scoping``: an object outside the user's region is
-  not found (404), a read-only role is refused (403), and a household cannot be moved to a
+* Scope and role come from the caller's :class:`~fupin.accounts.scoping.Scope`: an object outside
+  it is not found (404), a read-only role is refused (403), and a household cannot be moved to a
   region outside the editor's scope.
 * The whole household (with the edit applied) is validated by the importer
   (:mod:`fupin.registry.services.validation`); any error refuses the edit, with the reader's
@@ -19,15 +19,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied
+import polars as pl
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from fupin.accounts import scoping
+from fupin.accounts.scoping import Scope, get_scoped
 from fupin.engine import schema
 from fupin.registry.models import Household, Member, exchange_fields
-from fupin.registry.services.validation import FieldIssue, ValidationResult, instance_texts, validate_household
+from fupin.registry.services.imports import (
+    Q04_STORED_EN,
+    Q04_STORED_ZH,
+    conflicts_with_database,
+    stored_members_with_ids,
+)
+from fupin.registry.services.validation import (
+    FieldIssue,
+    ValidationResult,
+    instance_texts,
+    validate_household,
+)
 
 # Keys are not editable from a form: they identify the row across imports.
 HOUSEHOLD_EDITABLE = tuple(f.name for f in exchange_fields("households"))
@@ -64,41 +75,37 @@ class EditOutcome:
     warnings: list[FieldIssue]
 
 
-def _require_editor(user) -> None:
-    if not scoping.can_edit(user):
-        raise PermissionDenied("只读角色不能修改数据 (read-only role)")
-
-
 def _province(household: Household) -> str:
     return (household.region_code or "50")[:2]
 
 
-def _member_conflicts(household: Household, id_numbers: list[str]) -> list[str]:
-    """ID numbers already registered in another household of the same year (import's Q04)."""
-    return list(
-        Member.objects.filter(year=household.year, id_number__in=[i for i in id_numbers if i])
-        .exclude(household_id=household.pk).values_list("id_number", flat=True)
-    )
+def _member_conflicts(household: Household, members: list[dict]) -> set[str]:
+    """ID numbers of these members already registered in another household of the same year
+    (the import's rule, :func:`~fupin.registry.services.imports.conflicts_with_database`)."""
+    ids = [m.get("id_number") or "" for m in members]
+    incoming = pl.DataFrame({"household_id": [household.household_id] * len(ids), "year": [household.year] * len(ids),
+                             "id_number": ids}, schema={"household_id": pl.String, "year": pl.Int32,
+                                                        "id_number": pl.String})
+    keys = incoming.select("household_id", "year").unique()
+    clashes = conflicts_with_database(keys, incoming, stored_members_with_ids(ids, household.year))
+    return set(clashes["id_number"].to_list())
 
 
 def _q04(member_index: int) -> FieldIssue:
-    return FieldIssue(
-        table="members", field="id_number", member_index=member_index, code="Q04", severity="error",
-        message_zh="此人已登记在同年度的另一户中：一人不能同属两户，请核实后修正其中一户",
-        message_en="this person is already registered in another household of the same year",
-    )
+    return FieldIssue(table="members", field="id_number", member_index=member_index, code="Q04", severity="error",
+                      message_zh=Q04_STORED_ZH, message_en=Q04_STORED_EN)
 
 
-def _validate(user, household: Household, household_texts: dict, member_texts: list[dict]) -> ValidationResult:
+def _validate(scope: Scope, household: Household, household_texts: dict, member_texts: list[dict]) -> ValidationResult:
     result = validate_household(household_texts, member_texts, province=_province(household))
     new_region = household_texts.get("region_code") or ""
-    if new_region and not scoping.in_scope(user, new_region):
+    if new_region and not scope.contains(new_region):
         result.issues.append(FieldIssue(
             table="households", field="region_code", member_index=None, code="S01", severity="error",
             message_zh="区划代码不在您的管辖范围内，不能把户迁出本辖区",
             message_en="this region code is outside your scope",
         ))
-    clashes = set(_member_conflicts(household, [m.get("id_number") or "" for m in result.members]))
+    clashes = _member_conflicts(household, result.members)
     for i, m in enumerate(result.members):
         if m.get("id_number") in clashes:
             result.issues.append(_q04(i))
@@ -113,7 +120,7 @@ def _changes(instance, canonical: dict, editable: tuple[str, ...]) -> dict:
     }
 
 
-def _conditional_update(model, instance, version: int, changed: dict, user, *, household_version=None):
+def _conditional_update(model, instance, version: int, changed: dict, scope: Scope, *, household_version=None):
     """Save ``changed`` only if the row still has ``version``; for a member, only if its
     household also still has ``household_version`` (whose bump then marks the member list as
     changed), so that two cadres editing two members at once cannot together break a rule that
@@ -122,40 +129,40 @@ def _conditional_update(model, instance, version: int, changed: dict, user, *, h
     values = {name: new for name, (_old, new) in changed.items()}
     with transaction.atomic():
         if household_version is not None:
-            guarded = Household.objects.filter(pk=instance.household_id, version=household_version).update(
+            guarded = Household.objects.within(scope).filter(pk=instance.household_id, version=household_version).update(
                 version=F("version") + 1)
             if guarded != 1:
                 raise StaleEdit(version)
-        updated = model.objects.filter(pk=instance.pk, version=version).update(
+        updated = model.objects.within(scope).filter(pk=instance.pk, version=version).update(
             **values, version=F("version") + 1, updated_at=now)
         if updated != 1:
-            current = model.objects.filter(pk=instance.pk).values_list("version", flat=True).first()
+            current = model.objects.within(scope).filter(pk=instance.pk).values_list("version", flat=True).first()
             raise StaleEdit(current)
         instance.refresh_from_db()
         model.history.bulk_history_create(
-            [instance], update=True, default_user=user if getattr(user, "pk", None) else None,
+            [instance], update=True, default_user=scope.actor,
             default_change_reason="web edit", default_date=now,
         )
     return instance
 
 
 def _household_members(household: Household) -> list[Member]:
-    return list(Member.objects.filter(household_id=household.pk).order_by("id"))
+    return list(household.members.order_by("id"))
 
 
-def edit_household(user, household_pk: int, data: dict[str, str], *, version: int) -> EditOutcome:
+def edit_household(scope: Scope, household_pk: int, data: dict[str, str], *, version: int) -> EditOutcome:
     """Apply typed strings ``data`` (English field names) to one household, or refuse.
 
     Raises Http404 (outside scope), PermissionDenied (read-only role), EditRejected
     (validation errors, located by field) or StaleEdit (the row changed meanwhile).
     """
-    _require_editor(user)
-    household = scoping.get_scoped(Household.objects.all(), user, pk=household_pk)
+    scope.require_edit()
+    household = get_scoped(Household.objects.all(), scope, pk=household_pk)
     members = _household_members(household)
     texts = instance_texts(household, "households")
     texts.update({k: (v or "").strip() for k, v in data.items() if k in HOUSEHOLD_EDITABLE})
     member_texts = [instance_texts(m, "members") for m in members]
-    result = _validate(user, household, texts, member_texts)
+    result = _validate(scope, household, texts, member_texts)
     if not result.ok:
         raise EditRejected(result)
     changed = _changes(household, result.household, HOUSEHOLD_EDITABLE)
@@ -163,14 +170,14 @@ def edit_household(user, household_pk: int, data: dict[str, str], *, version: in
         if household.version != version:
             raise StaleEdit(household.version)
         return EditOutcome(household, {}, result.warnings)
-    _conditional_update(Household, household, version, changed, user)
+    _conditional_update(Household, household, version, changed, scope)
     return EditOutcome(household, changed, result.warnings)
 
 
-def edit_member(user, member_pk: int, data: dict[str, str], *, version: int) -> EditOutcome:
+def edit_member(scope: Scope, member_pk: int, data: dict[str, str], *, version: int) -> EditOutcome:
     """Apply typed strings ``data`` to one member, validating the member's whole household."""
-    _require_editor(user)
-    member = scoping.get_scoped(Member.objects.select_related("household"), user, pk=member_pk)
+    scope.require_edit()
+    member = get_scoped(Member.objects.select_related("household"), scope, pk=member_pk)
     household = member.household
     members = _household_members(household)
     member_texts = []
@@ -182,7 +189,7 @@ def edit_member(user, member_pk: int, data: dict[str, str], *, version: int) -> 
             texts.update({k: (v or "").strip() for k, v in data.items() if k in MEMBER_EDITABLE})
             # The ID number is the member's key: the reader upper-cases it as import does.
         member_texts.append(texts)
-    result = _validate(user, household, instance_texts(household, "households"), member_texts)
+    result = _validate(scope, household, instance_texts(household, "households"), member_texts)
     errors = [i for i in result.errors]
     if errors:
         raise EditRejected(result)
@@ -191,7 +198,7 @@ def edit_member(user, member_pk: int, data: dict[str, str], *, version: int) -> 
         if member.version != version:
             raise StaleEdit(member.version)
         return EditOutcome(member, {}, result.warnings)
-    _conditional_update(Member, member, version, changed, user, household_version=household.version)
+    _conditional_update(Member, member, version, changed, scope, household_version=household.version)
     return EditOutcome(member, changed, result.warnings)
 
 

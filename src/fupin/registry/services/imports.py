@@ -1,7 +1,8 @@
 """Import service: a validated exchange file into the registry, as one atomic upsert.
 
 The reader (``fupin.io.read_registry``) has already validated every row set-based and decided
-which households cannot load. Here, against the database:
+which households cannot load; the application layer (:func:`fupin.application.registry.import_file`)
+has refused rows outside the importer's scope. Here, against the database:
 
 1. households whose members already belong to another household of the same year in the
    database are refused too (Q04 across files — an error on both, never a silent move);
@@ -24,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fupin import divisions
-from fupin.engine import schema
+from fupin.accounts.scoping import Scope
 from fupin.registry import bulk
 from fupin.registry.models import Household, ImportBatch, Member, Region
 
@@ -55,18 +56,36 @@ class ImportReport:
         return asdict(self)
 
 
+# Q04 against the database (rules.md section 5): the messages of a person already registered in
+# another household of the same year, for an import's rejects and an edit's form alike.
+Q04_STORED_ZH = "此人已登记在同年度的另一户中：一人不能同属两户，请核实后修正其中一户"
+Q04_STORED_EN = "this person is already registered in another household of the same year"
+
+
+def stored_members_with_ids(id_numbers: list[str], year: int) -> pl.DataFrame:
+    """(household_id, year, id_number) of the stored members with these IDs in ``year``, wherever
+    they are: the one-person-one-household check is country-wide (one query, for an edit)."""
+    rows = (Member.objects.unscoped("one person, one household, country-wide (Q04)")
+            .filter(year=year, id_number__in=[i for i in id_numbers if i])
+            .values_list("household_key", "year", "id_number"))
+    return pl.DataFrame(list(rows), schema={"household_id": pl.String, "year": pl.Int32, "id_number": pl.String},
+                        orient="row")
+
+
 def conflicts_with_database(households: pl.DataFrame, members: pl.DataFrame,
                             stored: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Members of the file already registered in another household of the same year.
+    """Members of ``households`` already registered in another household of the same year.
 
-    Returns (household_id, year, id_number, other_household_id) rows; the file's household is
-    refused (Q04), the stored one is left as it is and named in the message.
+    Returns (household_id, year, id_number, other_household_id) rows: the incoming household is
+    refused (Q04), the stored one is left as it is. ``stored`` defaults to every stored member of
+    the years (an import); an edit passes the few rows :func:`stored_members_with_ids` finds.
     """
     if members.height == 0:
         return pl.DataFrame(schema={"household_id": pl.String, "year": pl.Int32,
                                     "id_number": pl.String, "other_household_id": pl.String})
     if stored is None:
-        stored = bulk.read_members(members["year"].unique().drop_nulls().to_list())
+        # One person, one household, country-wide: this integrity check reads every region.
+        stored = bulk.read_members(Scope.system(), members["year"].unique().drop_nulls().to_list())
     stored = stored.select("id_number", "year", other_household_id="household_id")
     importing = households.select("household_id", "year")
     clash = members.select("household_id", "year", "id_number").join(stored, on=["id_number", "year"])
@@ -80,7 +99,8 @@ def conflicts_with_database(households: pl.DataFrame, members: pl.DataFrame,
 
 def _register_villages(households: pl.DataFrame, regions: pl.DataFrame) -> int:
     codes = households.select(pl.col("region_code").unique()).to_series()
-    known = set(Region.objects.filter(code__in=codes.to_list()).values_list("code", flat=True))
+    known = set(Region.objects.unscoped("villages known anywhere are not registered twice")
+                .filter(code__in=codes.to_list()).values_list("code", flat=True))
     new_codes = [c for c in codes.to_list() if c not in known]
     if not new_codes:
         return 0
@@ -107,12 +127,12 @@ def _register_villages(households: pl.DataFrame, regions: pl.DataFrame) -> int:
     return len(new_codes)
 
 
-def _update_region_attributes(regions: pl.DataFrame) -> None:
+def _update_region_attributes(scope: Scope, regions: pl.DataFrame) -> None:
     if regions.height == 0:
         return
     attrs = ["registered_rural_population", "zone", "poverty_county", "county_exit_year"]
     padded = regions.with_columns(pl.col("region_code").str.pad_end(12, "0"))
-    existing = {r.code: r for r in Region.objects.filter(code__in=padded["region_code"].to_list())}
+    existing = {r.code: r for r in Region.objects.within(scope).filter(code__in=padded["region_code"].to_list())}
     changed = []
     for row in padded.iter_rows(named=True):
         region = existing.get(row["region_code"])
@@ -126,7 +146,7 @@ def _update_region_attributes(regions: pl.DataFrame) -> None:
             region.name = row["name"]
         if tuple(getattr(region, a) for a in attrs) != before or row.get("name"):
             changed.append(region)
-    Region.objects.bulk_update(changed, [*attrs, "name"], batch_size=2000)
+    Region.objects.within(scope).bulk_update(changed, [*attrs, "name"], batch_size=2000)
 
 
 def _diff(incoming: pl.DataFrame, stored: pl.DataFrame, key: list[str], compare: list[str]):
@@ -141,10 +161,11 @@ def _diff(incoming: pl.DataFrame, stored: pl.DataFrame, key: list[str], compare:
     return new, changed, unchanged
 
 
-def import_frames(households: pl.DataFrame, members: pl.DataFrame, regions: pl.DataFrame, *,
+def import_frames(households: pl.DataFrame, members: pl.DataFrame, regions: pl.DataFrame, *, scope: Scope,
                   source: str, source_format: str, rejected_households: int = 0,
-                  rejected_rows: int = 0, user=None, progress=None) -> ImportReport:
-    """Upsert loadable households and members (canonical frames) in one transaction."""
+                  rejected_rows: int = 0, progress=None) -> ImportReport:
+    """Upsert loadable households and members (canonical frames, all inside ``scope``) in one
+    transaction."""
     report = ImportReport(households_rejected=rejected_households, rows_rejected=rejected_rows)
     h_cols = bulk.household_columns()
     m_cols = bulk.member_columns()
@@ -154,18 +175,22 @@ def import_frames(households: pl.DataFrame, members: pl.DataFrame, regions: pl.D
     years = sorted(households["year"].unique().drop_nulls().to_list())
     report.years = years
     step = progress or (lambda stage, done, total: None)
+    user = scope.actor
     user_id = getattr(user, "pk", None)
 
     with transaction.atomic():
-        batch = ImportBatch.objects.create(source=source[:500], source_format=source_format, user=user if user_id else None)
+        batch = ImportBatch.objects.create(source=source[:500], source_format=source_format, user=user,
+                                           region=scope.prefix)
         reason = f"import batch {batch.pk}"
         report.batch_id = batch.pk
         step("regions", 0, 4)
         report.villages_registered = _register_villages(households_with_names, regions)
-        _update_region_attributes(regions)
+        _update_region_attributes(scope, regions)
 
         step("households", 1, 4)
-        stored_h = bulk.read_households(years, with_pk=True) if years else pl.DataFrame()
+        # Keys are country-wide (户编号 and 年度): the stored rows are matched wherever they are.
+        system = Scope.system()
+        stored_h = bulk.read_households(system, years, with_pk=True) if years else pl.DataFrame()
         compare_h = [c for c in h_cols if c not in ("household_id", "year")]
         if stored_h.height:
             new_h, changed_h, report.households_unchanged = _diff(
@@ -182,10 +207,10 @@ def import_frames(households: pl.DataFrame, members: pl.DataFrame, regions: pl.D
         report.households_new, report.households_changed = new_h.height, changed_h.height
 
         step("members", 2, 4)
-        pks = bulk.read_households(years, with_pk=True).select("id", "household_id", "year") if years else None
+        pks = bulk.read_households(system, years, with_pk=True).select("id", "household_id", "year") if years else None
         incoming_m = members.join(pks.rename({"id": "household_pk"}), on=["household_id", "year"], how="left") \
             if pks is not None else members.with_columns(household_pk=pl.lit(None, pl.Int64))
-        stored_m = bulk.read_members(years, with_pk=True) if years else pl.DataFrame()
+        stored_m = bulk.read_members(system, years, with_pk=True) if years else pl.DataFrame()
         compare_m = [c for c in m_cols if c not in ("id_number", "year")] + ["household_pk"]
         if stored_m.height:
             stored_m_of_file = stored_m.join(households.select("household_id", "year"),
@@ -220,63 +245,3 @@ def import_frames(households: pl.DataFrame, members: pl.DataFrame, regions: pl.D
         batch.save()
         step("done", 4, 4)
     return report
-
-
-
-
-@dataclass
-class ImportOutcome:
-    report: ImportReport
-    rejects_path: str | None
-    warnings: int
-    unknown_columns: dict
-
-
-def import_file(path, *, rejects, year: int | None = None, province: str = "50", user=None,
-                progress=None) -> ImportOutcome:
-    """Read and validate an exchange file, refuse database conflicts, write rejects, load.
-
-    Raises ``fupin.io.ExchangeFormatError`` for a file that cannot be read at all (the caller
-    shows its message); every row-level problem ends up in the rejects workbook instead.
-    """
-    from fupin.io import read_registry, write_rejects
-
-    registry = read_registry(path, year=year, province=province, progress=progress)
-    households, members, regions = registry.loadable()
-    clashes = conflicts_with_database(households, members)
-    if clashes.height:
-        located = clashes.join(
-            registry.members.select("household_id", "year", "id_number", "_sheet", "_row"),
-            on=["household_id", "year", "id_number"], how="left",
-        )
-        extra = located.select(
-            table=pl.lit("members"), sheet=pl.col("_sheet"), row=pl.col("_row"),
-            column=pl.lit("证件号码"), value=pl.col("id_number"), code=pl.lit("Q04"),
-            severity=pl.lit("error"),
-            message_zh=pl.format("此人已登记在同年度的另一户（户编号 {}）中：一人不能同属两户，请核实后修正其中一户",
-                                 pl.col("other_household_id")),
-            message_en=pl.format("this person is already registered in household {} of the same year",
-                                 pl.col("other_household_id")),
-            household_id=pl.col("household_id"), year=pl.col("year"),
-        )
-        registry.issues = pl.concat([registry.issues, extra], how="diagonal_relaxed")
-        households, members, regions = registry.loadable()
-    rejected = registry.rejected()
-    rejects_path = None
-    rows_rejected = 0
-    if rejected.height or any(registry.unknown_columns.values()):
-        rejects_path = str(rejects)
-        rows_rejected = write_rejects(registry, rejects_path)
-    report = import_frames(
-        households, members, regions, source=str(path), source_format=registry.source_format,
-        rejected_households=rejected.height, rejected_rows=rows_rejected, user=user, progress=progress,
-    )
-    if report.changed_anything:
-        # Keep the precomputed region figures (dashboards, list totals) in step with the registry.
-        from fupin.assessments.services import refresh_region_stats
-
-        counties = households.select(pl.col("region_code").str.slice(0, 6).unique()).to_series().to_list()
-        for year_ in report.years:
-            refresh_region_stats(year_, counties=counties)
-    warnings = registry.issues.filter(pl.col("severity") == "warning").height
-    return ImportOutcome(report, rejects_path, warnings, registry.unknown_columns)

@@ -1,4 +1,4 @@
-"""Forms: validation of what people type, with messages in Chinese and English."""
+"""Forms of the monitoring pages: validation of what people type, in Chinese and English."""
 
 from __future__ import annotations
 
@@ -8,8 +8,13 @@ import polars as pl
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from fupin.engine import idnumber, matching, rules, schema
-from fupin.monitoring.models import ASSISTANCE_TYPES, ELIMINATION_TYPES, HARDSHIP_TYPES
+from fupin.engine import idnumber, matching, rules
+from fupin.monitoring.models import (
+    ASSISTANCE_TYPES,
+    CATEGORY_CHOICES,
+    ELIMINATION_TYPES,
+    HARDSHIP_TYPES,
+)
 
 PHONE = re.compile(r"^1[3-9]\d{9}$|^0\d{2,3}-?\d{7,8}$")
 NAME = re.compile(r"^[\u3400-\u9fffA-Za-z·•\s]{2,30}$")
@@ -84,8 +89,9 @@ class CadreLeadForm(forms.Form):
     text = forms.CharField(label=_("What the visit found"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))
 
     def __init__(self, *args, villages=(), **kwargs):
+        """``villages``: (code, "town · village") pairs, each village once."""
         super().__init__(*args, **kwargs)
-        self.fields["village"].choices = [(v.code, f"{v.name}（{v.code}）") for v in villages]
+        self.fields["village"].choices = list(villages)
 
     def clean_name(self):
         return clean_name(self.cleaned_data["name"])
@@ -97,7 +103,6 @@ class CadreLeadForm(forms.Form):
         return clean_id(self.cleaned_data["id_number"])
 
 
-CATEGORY_CHOICES = [("", "—")] + [(c, c) for c in schema.MONITORING_CATEGORIES]
 RISK_CHOICES = [(k, rules.label("risk", k)) for k in rules.RISK_FACTORS]
 
 
@@ -107,7 +112,7 @@ class StepForm(forms.Form):
     authorisation_signed = forms.BooleanField(label=_("Signed authorisation received"), required=False)
     household_id = forms.CharField(label=_("Household number"), required=False, max_length=64)
     notice_start = forms.DateField(label=_("Notice starts"), required=False)
-    category = forms.ChoiceField(label=_("Category"), choices=CATEGORY_CHOICES, required=False)
+    category = forms.ChoiceField(label=_("Category"), choices=[("", "—"), *CATEGORY_CHOICES], required=False)
     risk_types = forms.MultipleChoiceField(label=_("Risk types"), choices=RISK_CHOICES, required=False,
                                            widget=forms.CheckboxSelectMultiple)
     elimination_type = forms.ChoiceField(label=_("Elimination type"), choices=[("", "—"), *ELIMINATION_TYPES],

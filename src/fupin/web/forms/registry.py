@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django import forms
 
-from fupin.engine import schema
+from fupin.engine import facts, schema
 from fupin.registry.models import exchange_fields
 from fupin.registry.services.validation import ValidationResult, instance_texts
 
@@ -21,8 +21,7 @@ HOUSEHOLD_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("基本信息", ("region_code", "hamlet", "registered", "poverty_status", "exit_year", "identified_year",
               "poverty_attribute", "main_cause", "other_causes", "phone")),
     ("监测", ("monitoring_category", "monitoring_since", "risk_eliminated", "risk_eliminated_at")),
-    ("收入", ("wage_income", "business_income", "property_income", "transfer_income", "business_expense",
-            "prior_net_income", "medical_out_of_pocket", "education_out_of_pocket", "disaster_loss")),
+    ("收入", (*facts.INCOME_ITEMS, "prior_net_income", "medical_out_of_pocket", "education_out_of_pocket", "disaster_loss")),
     ("两不愁三保障", ("food_secure", "clothing_secure", "housing_grade", "housing_renovation", "relocated")),
     ("饮水安全", ("water_litres_per_day", "water_scarce_area", "water_quality", "tap_water", "fetch_minutes",
               "fetch_horizontal_m", "fetch_vertical_m", "outage_days", "water_safe")),

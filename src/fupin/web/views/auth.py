@@ -8,8 +8,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from fupin import divisions
-from fupin.accounts import scoping
-from fupin.accounts.services import clear_failed_logins, login_locked, record_failed_login
+from fupin.accounts.scoping import Scope
+from fupin.accounts.services import (
+    clear_failed_logins,
+    login_locked,
+    record_failed_login,
+)
 from fupin.web import selectors
 
 
@@ -48,9 +52,9 @@ class LogoutView(auth_views.LogoutView):
 
 @login_required
 def home(request):
-    prefix = scoping.scope_of(request.user)
-    if prefix:
-        return redirect("web:dashboard", code=divisions.pad12(prefix))
+    scope = Scope.of(request.user)
+    if scope.prefix:
+        return redirect("web:dashboard", code=divisions.pad12(scope.prefix))
     # A national scope: the provinces with figures are the starting points.
-    year, stats = selectors.national_overview(request.user)
+    year, stats = selectors.national_overview(scope)
     return render(request, "fupin/web/national.html", {"year": year, "stats": stats})

@@ -9,17 +9,17 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, JsonResponse
 from django.shortcuts import redirect, render
 
-from fupin import divisions
-from fupin.accounts import scoping
-from fupin.jobs import selectors, services
-from fupin.jobs.forms import ImportForm, YearRegionForm
+from fupin.accounts.scoping import Scope
+from fupin.application import jobs as job_use_cases
+from fupin.jobs import selectors
+from fupin.web.forms.jobs import ImportForm, YearRegionForm
 
 
 def jobs_role_required(view):
     @login_required
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        if not scoping.can_run_jobs(request.user):
+        if not Scope.of(request.user).can_run_jobs:
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
@@ -28,55 +28,49 @@ def jobs_role_required(view):
 
 @jobs_role_required
 def job_list(request):
-    return render(request, "jobs/list.html", {"jobs": selectors.recent_jobs(request.user)})
-
-
-def _default_year(user):
-    from fupin.registry.selectors import latest_year
-
-    return latest_year(user)
+    return render(request, "jobs/list.html", {"jobs": selectors.recent_jobs(Scope.of(request.user))})
 
 
 def _start(request, kind: str, form_class, start):
+    scope = Scope.of(request.user)
     form = form_class(request.POST or None, request.FILES or None,
-                      initial={"year": _default_year(request.user)} if kind != "import" else None)
+                      initial={"year": job_use_cases.default_year(scope)} if kind != "import" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            job = start(request.user, form.cleaned_data)
-        except services.JobInputError as exc:
+            job = start(scope, form.cleaned_data)
+        except job_use_cases.JobInputError as exc:
             form.add_error(None, str(exc))
+        except PermissionDenied:
+            form.add_error(None, "您的角色不能发起此任务 (your role may not start this job)")
         else:
             return redirect("jobs:detail", pk=job.pk)
-    return render(request, "jobs/start.html", {"form": form, "kind": kind,
-                                               "scope": request.user.region or ""},
+    return render(request, "jobs/start.html", {"form": form, "kind": kind, "scope": scope.prefix},
                   status=400 if form.errors else 200)
 
 
 @jobs_role_required
 def start_import(request):
     return _start(request, "import", ImportForm,
-                  lambda user, data: services.start_import(user, data["file"], year=data.get("year")))
-
-
-def _prefix(code: str) -> str | None:
-    return divisions.scope_prefix(code) if code else None
+                  lambda scope, data: job_use_cases.start_import(scope, data["file"], year=data.get("year")))
 
 
 @jobs_role_required
 def start_assessment(request):
     return _start(request, "assess", YearRegionForm,
-                  lambda user, data: services.start_assessment(user, year=data["year"], region=_prefix(data["region"])))
+                  lambda scope, data: job_use_cases.start_assessment(scope, year=data["year"],
+                                                                     region=data["region"] or None))
 
 
 @jobs_role_required
 def start_export(request):
     return _start(request, "export", YearRegionForm,
-                  lambda user, data: services.start_export(user, year=data["year"], region=_prefix(data["region"])))
+                  lambda scope, data: job_use_cases.start_export(scope, year=data["year"],
+                                                                 region=data["region"] or None))
 
 
 @jobs_role_required
 def job_detail(request, pk: int):
-    job = selectors.get_job(request.user, pk)
+    job = selectors.get_job(Scope.of(request.user), pk)
     return render(request, "jobs/detail.html", {"job": job, "state": selectors.job_state(job),
                                                 "result_rows": selectors.result_rows(job)})
 
@@ -84,7 +78,7 @@ def job_detail(request, pk: int):
 @jobs_role_required
 def job_progress(request, pk: int):
     """The progress block (HTMX polls it every second) or, asked for JSON, the state."""
-    job = selectors.get_job(request.user, pk)
+    job = selectors.get_job(Scope.of(request.user), pk)
     state = selectors.job_state(job)
     if "application/json" in request.headers.get("Accept", ""):
         return JsonResponse(state)
@@ -94,5 +88,5 @@ def job_progress(request, pk: int):
 
 @jobs_role_required
 def download(request, pk: int, which: str):
-    path, name = selectors.job_file(request.user, pk, which)
+    path, name = selectors.job_file(Scope.of(request.user), pk, which)
     return FileResponse(open(path, "rb"), as_attachment=True, filename=name)

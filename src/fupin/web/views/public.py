@@ -11,8 +11,11 @@ import logging
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from fupin.monitoring import intake, selectors, throttle
-from fupin.monitoring.forms import DeclarationForm, LookupForm
+from fupin.application import monitoring
+from fupin.application import policy as policy_provider
+from fupin.engine.policy import PolicyError
+from fupin.monitoring import selectors, throttle
+from fupin.web.forms.monitoring import DeclarationForm, LookupForm
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +46,12 @@ def declare(request):
         return _form_page(request, form, 429, "该证件号码今天提交次数过多，请明天再试或联系村干部。"
                                               "(too many declarations for this ID today)")
     try:
-        lead, created = intake.declare(
-            name=data["name"], phone=data["phone"], id_number=data["id_number"], village_code=data["village"],
-            hardship_type=data["hardship_type"], text=data["text"], consent=data["consent"],
+        lead, created = monitoring.declare(
+            policy_provider.current(), name=data["name"], phone=data["phone"], id_number=data["id_number"],
+            village_code=data["village"], hardship_type=data["hardship_type"], text=data["text"],
+            consent=data["consent"],
         )
-    except intake.IntakeError as exc:
+    except (monitoring.IntakeError, PolicyError) as exc:
         form.add_error(None, str(exc))
         return _form_page(request, form, 400)
     return render(request, "monitoring/declare_done.html", {"receipt": lead.receipt, "created": created})

@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
 from fupin import divisions
-from fupin.engine import idnumber
+from fupin.accounts.scoping import Scope
+from fupin.assessments import selectors as assessment_selectors
+from fupin.engine import facts, idnumber
 from fupin.engine import rules as R
-from fupin.registry import selectors as registry_selectors
 from fupin.web import selectors
 
 PAGE_SIZE = 25
@@ -29,11 +30,11 @@ LIST_TITLES = {
 }
 
 
-def _year(request, user) -> int | None:
+def _year(request, scope: Scope) -> int | None:
     try:
         return int(request.GET.get("year"))
     except (TypeError, ValueError):
-        return registry_selectors.latest_year(user)
+        return assessment_selectors.latest_year(scope)
 
 
 def _kind(request) -> str:
@@ -45,32 +46,32 @@ def _kind(request) -> str:
 
 @login_required
 def worklist(request, code: str):
-    user = request.user
-    prefix = selectors.region_prefix(user, code)
-    year = _year(request, user)
+    scope = Scope.of(request.user)
+    area = scope.narrow(code)
+    year = _year(request, scope)
     kind = _kind(request)
-    wl = selectors.work_list(user, prefix, year, kind, request.GET.get("key") or "")
+    wl = selectors.work_list(area, year, kind, request.GET.get("key") or "")
     page = Paginator(wl.rows, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     ids = sorted({r.household_id for r in rows})
     context = {
-        "code": divisions.pad12(code), "region": selectors.region_of(user, code),
-        "crumbs": selectors.breadcrumbs(user, code), "year": year, "kind": kind, "wl": wl, "page": page,
-        "rows": rows, "heads": selectors.heads_of(user, year, ids) if year else {},
-        "names": selectors.village_names(user, [r.region_code for r in rows]),
+        "code": divisions.pad12(code), "region": selectors.region_of(scope, code),
+        "crumbs": selectors.breadcrumbs(scope, code), "year": year, "kind": kind, "wl": wl, "page": page,
+        "rows": rows, "heads": selectors.heads_of(area, year, ids) if year else {},
+        "names": selectors.village_names(area, [r.region_code for r in rows]),
         "lists": [(k, _(t)) for k, t in LIST_TITLES.items()], "title": _(LIST_TITLES[kind]),
-        "years": registry_selectors.years(user),
+        "years": assessment_selectors.years(scope),
     }
     template = "fupin/web/partials/worklist_rows.html" if request.htmx else "fupin/web/worklist.html"
     return render(request, template, context)
 
 
-def _export_rows(user, wl, year, kind):
+def _export_rows(scope: Scope, wl, year, kind):
     """Rows of the whole list for Excel, heads fetched per chunk (bounded memory)."""
     chunk: list = []
 
     def flush():
-        heads = selectors.heads_of(user, year, [r.household_id for r in chunk])
+        heads = selectors.heads_of(scope, year, [r.household_id for r in chunk])
         for r in chunk:
             head = heads.get(r.household_id)
             base = [r.household_id, r.region_code, head.name if head else "",
@@ -99,12 +100,12 @@ def _export_rows(user, wl, year, kind):
 
 @login_required
 def worklist_export(request, code: str):
-    user = request.user
-    prefix = selectors.region_prefix(user, code)
-    year = _year(request, user)
+    scope = Scope.of(request.user)
+    area = scope.narrow(code)
+    year = _year(request, scope)
     kind = _kind(request)
-    wl = selectors.work_list(user, prefix, year, kind, request.GET.get("key") or "")
-    is_findings = kind == "quality" and selectors.current_findings(user, prefix, year) is not None
+    wl = selectors.work_list(area, year, kind, request.GET.get("key") or "")
+    is_findings = kind == "quality"
     header = ["户编号", "区划代码", "户主", "户主证件号码"]
     header += ["问题代码", "严重程度", "成员", "说明"] if is_findings else [
         "是否达标", "未达标指标", "不详指标", "监测类别", "风险因素", "风险消除", "人均纯收入", "数据错误"]
@@ -113,7 +114,7 @@ def worklist_export(request, code: str):
     sheet = workbook.add_worksheet("清单")
     bold = workbook.add_format({"bold": True})
     sheet.write_row(0, 0, header, bold)
-    for i, row in enumerate(_export_rows(user, wl, year, kind), start=1):
+    for i, row in enumerate(_export_rows(area, wl, year, kind), start=1):
         sheet.write_row(i, 0, row)
     workbook.close()
     tmp.seek(0)
@@ -124,13 +125,12 @@ def worklist_export(request, code: str):
 
 # --- dashboards ---------------------------------------------------------------------------------
 
-STATUS_ORDER = ("未脱贫", "已脱贫", "返贫", "一般农户")
-LEAD_KEYS = ("unstable", "marginal", "sudden")
+STATUS_ORDER = facts.REGISTRY_STATUSES
 
 
 def _chart_options(stat, children, trend, drill_codes) -> dict:
     indicators = R.labels("indicator")
-    categories = {k: R.label("category", k) for k in ("unstable", "marginal", "sudden", "unknown")}
+    categories = {k: R.label("category", k) for k in R.WORK_LIST_CATEGORIES}
     by_status = stat.households_by_status if stat else {}
     unmet = stat.unmet if stat else {}
     leads = stat.leads if stat else {}
@@ -158,24 +158,25 @@ def _chart_options(stat, children, trend, drill_codes) -> dict:
 
 @login_required
 def dashboard(request, code: str):
-    user = request.user
-    selectors.region_prefix(user, code)
+    scope = Scope.of(request.user)
+    scope.narrow(code)
     try:
         year = int(request.GET["year"])
     except (KeyError, ValueError):
         year = None
-    year, stat, children, trend = selectors.dashboard(user, code, year)
+    year, stat, children, trend = selectors.dashboard(scope, code, year)
     drill = [reverse("web:dashboard", args=[c.code]) + (f"?year={year}" if year else "") for c in children]
     level = divisions.level_of(divisions.pad12(code))
     context = {
         "code": divisions.pad12(code), "prefix": divisions.scope_prefix(code), "level": level,
-        "region": selectors.region_of(user, code), "crumbs": selectors.breadcrumbs(user, code),
-        "year": year, "stat": stat, "children": [(c, url, sum((c.leads or {}).get(k, 0) for k in LEAD_KEYS)) for c, url in zip(children, drill)], "trend": trend,
+        "region": selectors.region_of(scope, code), "crumbs": selectors.breadcrumbs(scope, code),
+        "year": year, "stat": stat, "trend": trend,
+        "children": [(c, url, sum((c.leads or {}).get(k, 0) for k in R.LEAD_CATEGORIES)) for c, url in zip(children, drill)],
         "status_rows": [(s, (stat.households_by_status or {}).get(s, 0), (stat.people_by_status or {}).get(s, 0))
                         for s in STATUS_ORDER] if stat else [],
         "unmet_rows": [(k, lab, (stat.unmet or {}).get(k, 0)) for k, lab in R.labels("indicator").items()] if stat else [],
         "lead_rows": [(k, R.label("category", k), (stat.leads or {}).get(k, 0))
-                      for k in ("unstable", "marginal", "sudden", "unknown")] if stat else [],
+                      for k in R.WORK_LIST_CATEGORIES] if stat else [],
         "charts": _chart_options(stat, children, trend, drill),
         "show_worklists": level in ("town", "village", "county"),
     }

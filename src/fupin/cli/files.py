@@ -1,0 +1,229 @@
+"""Commands over files, without a database: generate, policy show, and assess, check, regions,
+explain with ``--input``. This module never imports Django (see :mod:`fupin.cli.commands`)."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import xlsxwriter
+
+from fupin.application import files
+from fupin.application import policy as policy_provider
+from fupin.cli.commands import UserError
+from fupin.engine.assess import OUTPUT_COLUMNS, write_assessment
+from fupin.engine.partitioned import PartitionError, assess_partitioned
+from fupin.engine.policy import PARAMETER_LABELS, PolicyMissing
+from fupin.io import ExchangeFormatError
+
+OUT_SUFFIXES = (".csv", ".parquet", ".xlsx")
+
+
+def as_of(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"--as-of 日期格式应为 YYYY-MM-DD：{text} (--as-of must be YYYY-MM-DD)") from None
+
+
+def one_source(args) -> None:
+    if bool(getattr(args, "input", None)) == bool(getattr(args, "db", None)):
+        raise UserError("请指定 --input 文件或 --db 数据库之一 (give exactly one of --input or --db)")
+
+
+def read_input(args, when: date | None) -> files.FileRegistry:
+    one_source(args)
+    if not Path(args.input).exists():
+        raise UserError(f"找不到文件或文件夹 {args.input} (no such file or folder)")
+    try:
+        return files.read_file(args.input, year=args.year, region=getattr(args, "region", None), as_of=when)
+    except (ExchangeFormatError, files.NothingToAssess) as exc:
+        raise UserError(str(exc)) from None
+
+
+def assessed(registry: files.FileRegistry, year: int, when: date | None):
+    try:
+        return files.assess_registry(policy_provider.current(), registry, year, as_of=when)
+    except PolicyMissing as exc:
+        raise UserError(str(exc)) from None
+
+
+def check_out_suffix(out: str) -> None:
+    if Path(out).suffix.lower() not in OUT_SUFFIXES:
+        raise UserError(f"--out 应为 .csv、.parquet 或 .xlsx：{out} (--out must end in .csv, .parquet or .xlsx)")
+
+
+def print_assessed(verdicts: pl.DataFrame, out: str) -> None:
+    print(f"{verdicts.height} 户已评估 (households assessed)：{files.counts_text(verdicts)}；输出 {out}；"
+          f"政策 {policy_provider.current().identity}")
+
+
+# --- assess, check, regions, explain over a file ----------------------------------------------------
+
+def assess_command(args) -> int:
+    check_out_suffix(args.out)
+    when = as_of(args.as_of)
+    if args.engine != "local":
+        return _assess_at_scale(args, when)
+    registry = read_input(args, when)
+    verdicts, _findings = assessed(registry, args.year, when)
+    write_assessment(verdicts, args.out)
+    print_assessed(verdicts, args.out)
+    return 0
+
+
+def _assess_at_scale(args, when: date | None) -> int:
+    """``assess --engine partitioned|spark``: county by county over a Parquet container."""
+    if args.db or not args.input:
+        raise UserError(f"--engine {args.engine} 只能读取 --input 指定的 Parquet 文件夹 "
+                        f"(--engine {args.engine} reads a Parquet folder given with --input, not --db)")
+    if not Path(args.input).exists():
+        raise UserError(f"找不到文件或文件夹 {args.input} (no such file or folder)")
+    policy = policy_provider.current()
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".fupin-assess-", dir=out.parent))
+    try:
+        try:
+            if args.engine == "spark":
+                summary = _spark(args, when, work)
+            else:
+                summary = assess_partitioned(args.input, year=args.year, policy=policy, as_of=when,
+                                             out_dir=work / "rows", work_dir=work / "partitions", region=args.region)
+        except (PolicyMissing, PartitionError) as exc:
+            raise UserError(str(exc)) from None
+        if summary.households == 0:
+            raise UserError(f"{args.input} 中没有 {args.year} 年度的户 (no households of year {args.year} there)")
+        rows = summary.scan().select(OUTPUT_COLUMNS)
+        suffix = out.suffix.lower()
+        if suffix == ".parquet":
+            rows.sink_parquet(out)
+        elif suffix == ".csv":
+            rows.sink_csv(out)
+        else:
+            write_assessment(summary.scan().collect(), out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    counts = "，".join(f"{k} {v}" for k, v in summary.verdicts.items())
+    print(f"{summary.households} 户已评估 (households assessed, engine {args.engine}, {summary.partitions} 个分区)："
+          f"{counts}；输出 {args.out}；政策 {policy.identity}")
+    return 0
+
+
+def _spark(args, when, work: Path):
+    # PySpark is an optional dependency of its own: loaded only when asked for.
+    from fupin.engine.spark import SparkUnavailable, assess_spark  # noqa: PLC0415
+
+    try:
+        return assess_spark(args.input, year=args.year, policy_paths=policy_provider.configured_paths(), as_of=when,
+                            out_dir=work / "rows", region=args.region)
+    except SparkUnavailable as exc:
+        raise UserError(str(exc)) from None
+
+
+def check_command(args) -> int:
+    when = as_of(args.as_of)
+    registry = read_input(args, when)
+    return report_findings(args, registry, when)
+
+
+def report_findings(args, registry: files.FileRegistry, when: date | None) -> int:
+    """Print the findings by village (and write them with --out); exit 1 when any is an error."""
+    try:
+        _verdicts, found = files.assess_registry(policy_provider.current(), registry, args.year, as_of=when)
+    except PolicyMissing as exc:
+        # Checks that compare with the verdict (Q24, Q25) need an assessment; without a complete
+        # policy they are skipped, and the user is told why.
+        print(f"注意：{exc}（Q24、Q25 未检查 / Q24 and Q25 skipped）", file=sys.stderr)
+        found = files.checks_only(registry, args.year, as_of=when)
+    table, by_village = files.findings_by_village(registry, found, args.year)
+    with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=80):
+        print(by_village)
+    if args.out:
+        if Path(args.out).suffix.lower() != ".xlsx":
+            raise UserError(f"--out 应为 .xlsx：{args.out} (--out must be .xlsx)")
+        with xlsxwriter.Workbook(args.out) as wb:
+            by_village.rename({"region_code": "区划代码", "findings": "问题数", "errors": "错误",
+                               "warnings": "提示", "households": "涉及户数", "codes": "问题代码"}).write_excel(wb, "按村汇总")
+            table.write_excel(wb, "问题清单")
+    return 1 if (found["severity"] == "error").any() else 0
+
+
+def regions_command(args) -> int:
+    when = as_of(args.as_of)
+    registry = read_input(args, when)
+    return report_regions(args, registry, when)
+
+
+def report_regions(args, registry: files.FileRegistry, when: date | None) -> int:
+    verdicts, _found = assessed(registry, args.year, when)
+    try:
+        summary = files.figures_by_region(policy_provider.current(), registry, verdicts, year=args.year,
+                                          level=args.level, region=args.region)
+    except PolicyMissing as exc:
+        raise UserError(str(exc)) from None
+    if args.out:
+        suffix = Path(args.out).suffix.lower()
+        if suffix == ".csv":
+            summary.write_csv(args.out)
+        elif suffix == ".parquet":
+            summary.write_parquet(args.out)
+        elif suffix == ".xlsx":
+            summary.write_excel(args.out, "区划汇总")
+        else:
+            raise UserError(f"--out 应为 .csv、.parquet 或 .xlsx：{args.out}")
+    shown = summary.select("code", "name", "households", "people", "remaining_poor_people",
+                           "registered_rural_population", "incidence", "projected_incidence",
+                           "exit_eligible", "listed_supervision")
+    with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=40, tbl_width_chars=250):
+        print(shown)
+    return 0
+
+
+def explain_command(args) -> int:
+    one_source(args)
+    when = as_of(args.as_of)
+    if not Path(args.input).exists():
+        raise UserError(f"找不到文件或文件夹 {args.input} (no such file or folder)")
+    try:
+        print(files.explain_in_file(policy_provider.current(), args.input, args.household_id, args.year,
+                                    as_of=when, lang=args.lang))
+    except (ExchangeFormatError, files.NothingToAssess, PolicyMissing) as exc:
+        raise UserError(str(exc)) from None
+    return 0
+
+
+# --- policy ------------------------------------------------------------------------------------
+
+def policy_command(args) -> int:
+    policy = policy_provider.current()
+    print(f"政策 (policy): {policy.identity}")
+    for f in policy.files:
+        print(f"  {f.identity}  {f.path}" + (f"  适用区划 {f.region}" if f.region else ""))
+    region = args.region or ""
+    if args.year:
+        for row in policy_provider.values(policy, args.year, region):
+            if row["value"] is None:
+                print(f"{row['parameter']} {row['label_zh']}: 未设置 (not set)"
+                      f"{' — 评估该年度需要此值 (needed)' if row['needed'] else ''}")
+            else:
+                print(f"{row['parameter']} {row['label_zh']}: {row['value']}  [{row['file']}] {row['source']} "
+                      f"可信度 {row['confidence']}")
+    else:
+        for param in policy.parameters():
+            zh = PARAMETER_LABELS.get(param, (param, param))[0]
+            entries = []
+            for f in policy.files:
+                if region and not f.applies_to(region):
+                    continue
+                for key, v in f.parameters.get(param, {}).items():
+                    entries.append(f"{key}={v.value}({f.name},{v.confidence})")
+            print(f"{param} {zh}: " + "  ".join(entries))
+    sys.stdout.flush()
+    return 0

@@ -1,0 +1,201 @@
+"""Registry commands: import, export, and the demo of the whole product."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+import tempfile
+from pathlib import Path
+
+import polars as pl
+from django.http import Http404
+from tqdm import tqdm
+
+from fupin import divisions
+from fupin.accounts.models import Role, User
+from fupin.accounts.scoping import Scope
+from fupin.accounts.services import normalize_scope
+from fupin.application import assessment
+from fupin.application import policy as policy_provider
+from fupin.application import registry as registry_use_cases
+from fupin.cli.commands import UserError
+from fupin.cli.serve import serve_command
+from fupin.engine import facts
+from fupin.engine.policy import PolicyMissing
+from fupin.io import ExchangeFormatError, write_registry
+from fupin.registry import bulk
+from fupin.registry.models import Region
+from fupin.synth import generate
+
+
+class ProgressBar:
+    """A tqdm bar on a terminal, silence otherwise (CI logs, pipes)."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.bar = None
+        self.stage = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not sys.stderr.isatty():
+            return
+        if self.bar is None or stage != self.stage:
+            if self.bar is not None:
+                self.bar.close()
+            self.bar = tqdm(total=total, desc=f"{self.label} {stage}", unit="", leave=False, file=sys.stderr)
+            self.stage = stage
+        self.bar.n = done
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _scope(region: str | None) -> Scope:
+    try:
+        return Scope.system(region)
+    except Http404:
+        raise UserError(f"区划代码不正确：{region} (region must be 2–12 digits)") from None
+
+
+def default_rejects_path(path: str) -> Path:
+    source = Path(path)
+    stem = source.stem if source.suffix else source.name
+    return Path.cwd() / f"{stem}.rejects.xlsx"
+
+
+def run_import(path: str, *, rejects: str | None, year: int | None, province: str = "50",
+               region: str | None = None, quiet: bool = False):
+    """Read, validate, load as the operator (over ``region``); the outcome. Shared with the demo."""
+    if not Path(path).exists():
+        raise UserError(f"找不到文件或文件夹 {path} (no such file or folder)")
+    bar = ProgressBar("导入")
+    try:
+        outcome = registry_use_cases.import_file(_scope(region), path, rejects=rejects or default_rejects_path(path),
+                                                 year=year, province=province, progress=bar)
+    except (ExchangeFormatError, registry_use_cases.ImportRefused) as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        bar.close()
+    if not quiet:
+        _print_import(outcome)
+    return outcome
+
+
+def _print_import(outcome) -> None:
+    report = outcome.report
+    if not report.changed_anything and report.households_unchanged:
+        print(f"无变化：{report.households_unchanged} 户、{report.members_unchanged} 人与库中一致，未作任何修改。"
+              f" (nothing changed: the registry already holds this file)")
+    else:
+        print(
+            f"导入完成 (imported) 年度 {','.join(map(str, report.years)) or '-'}："
+            f"新增 {report.households_new} 户 / {report.members_new} 人，"
+            f"更新 {report.households_changed} 户 / {report.members_changed} 人，"
+            f"未变 {report.households_unchanged} 户，移除成员 {report.members_removed} 人，"
+            f"新登记村 {report.villages_registered} 个。"
+        )
+    if report.households_rejected or report.rows_rejected:
+        print(f"退回 (rejected) {report.households_rejected} 户、{report.rows_rejected} 行，"
+              f"原因见退回表 (see the rejects workbook)：{outcome.rejects_path}")
+    if outcome.warnings:
+        print(f"提示 (warnings)：{outcome.warnings} 条，已导入，可用 fupin check 查看。 (imported; see fupin check)")
+    for sheet, cols in outcome.unknown_columns.items():
+        if cols:
+            print(f"未识别的列 (unknown columns, kept aside) [{sheet}]：{'、'.join(map(str, cols))}")
+
+
+def import_command(args) -> int:
+    outcome = run_import(args.path, rejects=args.rejects, year=args.year, province=args.province, region=args.region)
+    report = outcome.report
+    return 1 if report.households_rejected and not report.changed_anything and not report.households_unchanged else 0
+
+
+def export_command(args) -> int:
+    try:
+        households = registry_use_cases.export_registry(_scope(args.region), args.out, year=args.year)
+    except registry_use_cases.ExportRefused as exc:
+        raise UserError(str(exc)) from None
+    print(f"已导出 (exported) {args.year} 年度 {households} 户 → {args.out}")
+    return 0
+
+
+# --- the demo ------------------------------------------------------------------------------
+
+def demo_command(args) -> int:
+    print(f"1/5 生成模拟区县 (generating a synthetic district) {args.region}，{args.households} 户，{args.year} 年度 …")
+    households, members, regions = generate(args.households, args.year, region=args.region, seed=args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        workbook = Path(tmp) / "demo.xlsx"
+        write_registry(workbook, households, members, regions)
+        print(f"2/5 通过导入程序写入数据库 (importing through the real importer) → {args.db}")
+        run_import(str(workbook), rejects=str(Path.cwd() / "demo.rejects.xlsx"), year=None)
+    print("3/5 按乡镇汇总 (summary by town)")
+    print_town_summary(Scope.system(args.region), args.year)
+    print("4/5 评估达标情况与监测预警 (assessing against the standard; monitoring leads)")
+    _demo_assess(Scope.system(args.region), args.year)
+    print("5/5 演示账号 (demo accounts)")
+    village = _demo_accounts(args.region, args.year)
+    if args.no_serve:
+        return 0
+    print(f"打开 (open) http://{args.host}:{args.port}/ — 村干部账号所在村 (the cadre's village): {village}")
+    return serve_command(argparse.Namespace(db=args.db, host=args.host, port=args.port, workers=2, threads=8,
+                                            job_workers=1))
+
+
+def _demo_assess(scope: Scope, year: int) -> None:
+    try:
+        outcome = assessment.assess_year(scope, policy_provider.current(), year)
+    except PolicyMissing as exc:
+        print(f"  未评估 (not assessed)：{exc}")
+        return
+    counts = outcome.counts()
+    verdicts = outcome.verdicts.filter(~pl.col("monitoring_category").is_in(["", "none"]))
+    leads = dict(sorted(verdicts.group_by("monitoring_category").len().iter_rows()))
+    print(f"  达标 yes {counts.get('yes', 0)}，未达标 no {counts.get('no', 0)}，待核实 unverified "
+          f"{counts.get('unverified', 0)}，数据错误 error {counts.get('error', 0)}；监测 {leads or '无'}")
+    print(f"  预警线索 (monitoring leads) 已交村里核实：{outcome.leads_created} 条")
+
+
+def _demo_accounts(region: str, year: int) -> str:
+    """A demo administrator and a village cadre of the largest village, with fresh passwords."""
+    keys = bulk.read_household_keys(Scope.system(region), year)
+    biggest = keys.group_by("region_code").len().sort(["len", "region_code"], descending=[True, False]).head(1)
+    village_code = biggest["region_code"][0] if biggest.height else region
+    accounts = [("demo-admin", Role.ADMIN, ""), ("demo-cadre", Role.VILLAGE, village_code)]
+    for username, role, scope in accounts:
+        password = "fupin-" + secrets.token_urlsafe(9)
+        user, _created = User.objects.get_or_create(username=username)
+        user.role, user.region = role, normalize_scope(scope)
+        user.is_staff = user.is_superuser = role == Role.ADMIN
+        user.set_password(password)
+        user.save()
+        label = "管理员 (administrator)" if role == Role.ADMIN else "村干部 (village cadre)"
+        print(f"  {label}: 用户名 {username}  密码 {password}")
+    region_row = Region.objects.within(Scope.system(village_code)).filter(code=village_code).first()
+    return f"{region_row.name if region_row else village_code} ({village_code})"
+
+
+def print_town_summary(scope: Scope, year: int) -> None:
+    """Households and people by registry status, town by town (the counts the dashboards show)."""
+    households = bulk.read_households(scope, year)
+    members = bulk.read_members(scope, year)
+    table = facts.status_counts(households, members, digits=9)
+    wide = table.pivot(on="status", index="code", values=["households", "people"],
+                       aggregate_function="sum").fill_null(0)
+    totals = table.group_by("code").agg(pl.col("households").sum().alias("户数"), pl.col("people").sum().alias("人数"))
+    wide = totals.join(wide, on="code").sort("code")
+    wide = wide.with_columns(乡镇=pl.col("code").replace_strict(divisions.names(), default=pl.col("code")))
+    columns = ["乡镇", "户数", "人数"]
+    for status in (*facts.REGISTRY_STATUSES, facts.STATUS_NOT_GIVEN):
+        for measure, label in (("households", "户"), ("people", "人")):
+            name = f"{measure}_{status}"
+            if name in wide.columns:
+                wide = wide.rename({name: f"{status}{label}"})
+                columns.append(f"{status}{label}")
+    with pl.Config(tbl_rows=200, tbl_cols=20, tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True,
+                   fmt_str_lengths=20, tbl_width_chars=200):
+        print(wide.select(columns))
+    print(f"合计 (total)：{households.height} 户 {int(table['people'].sum())} 人")
