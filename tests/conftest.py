@@ -208,3 +208,15 @@ def immediate_queue(job_files):
 def run_jobs(immediate_queue, django_capture_on_commit_callbacks):
     """Context manager: jobs started inside it are sent to the (immediate) queue on commit."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+# --- data ------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def two_counties(db):
+    """60 generated households in town 500101102 (villages TOWN + 2NN) and 20 in 涪陵区, loaded as
+    an import loads them (the rows, then the region figures)."""
+    from tests.fupin_testdata import load, synth_frames
+
+    load(*synth_frames(60, TOWN))
+    load(*synth_frames(20, OTHER_COUNTY, seed=2))

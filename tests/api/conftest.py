@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fupin_testdata import assess, load, synth_frames
-from tests.regions import COUNTY, OTHER_COUNTY, TOWN
+from tests.fupin_testdata import assess
+from tests.regions import COUNTY, OTHER_COUNTY
 
 
 @pytest.fixture(autouse=True)
@@ -17,10 +17,8 @@ def _jobs_at_once(immediate_queue):
 
 
 @pytest.fixture
-def registry(db):
-    """60 households in town 500101102 (villages 201…) and 20 in 涪陵区."""
-    load(*synth_frames(60, TOWN))
-    load(*synth_frames(20, OTHER_COUNTY, seed=2))
+def registry(two_counties):
+    """The two counties of tests/conftest.py."""
 
 
 @pytest.fixture

@@ -140,6 +140,19 @@ def test_region_summary_gives_the_figures_and_the_subregions(client, county_user
     assert county_body["households"] == 60 and county_body["year"] == 2020
 
 
+def test_region_summary_counts_registered_households_of_a_year_not_yet_assessed(client, county_user, api_headers,
+                                                                               registry):
+    import polars as pl
+
+    from tests.fupin_testdata import synth_frames
+
+    households = synth_frames(60, TOWN)[0]
+    registered = households.filter(pl.col("registered").fill_null(False)).height
+    body = client.get("/api/regions/500101/summary?year=2020", **api_headers(county_user)).json()
+    assert registered > 0 and body["registered_households"] == registered
+    assert body["unmet"] == {} and body["leads"] == {}
+
+
 def test_region_summary_outside_the_scope_is_not_found(client, county_user, village_user, api_headers, assessed):
     auth = api_headers(county_user)
     assert client.get(f"/api/regions/{OTHER_COUNTY}/summary?year=2020", **auth).status_code == 404

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fupin_testdata import load, synth_frames
-from tests.regions import OTHER_COUNTY, TOWN
-
 
 @pytest.fixture(autouse=True)
 def _jobs_at_once(immediate_queue):
@@ -17,7 +14,5 @@ def _jobs_at_once(immediate_queue):
 
 
 @pytest.fixture
-def registry(db):
-    """60 households in town 500101102 and 20 in 涪陵区, loaded as an import loads them."""
-    load(*synth_frames(60, TOWN))
-    load(*synth_frames(20, OTHER_COUNTY, seed=2))
+def registry(two_counties):
+    """The two counties of tests/conftest.py."""

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fupin_testdata import load, synth_frames
-from tests.regions import OTHER_COUNTY, TOWN
-
 
 @pytest.fixture(autouse=True)
 def _jobs_at_once(immediate_queue):
@@ -18,7 +15,5 @@ def _jobs_at_once(immediate_queue):
 
 
 @pytest.fixture
-def registry(db):
-    """60 households in town 500101102 and 20 in 涪陵区, loaded through the importer."""
-    load(*synth_frames(60, TOWN))
-    load(*synth_frames(20, OTHER_COUNTY, seed=2))
+def registry(two_counties):
+    """The two counties of tests/conftest.py."""
