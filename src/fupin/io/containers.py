@@ -11,20 +11,25 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import tempfile
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.parsers import expat
 
 import fastexcel
 import polars as pl
+import pyarrow.parquet as pq
 
 from fupin.engine import schema
+from fupin.io import limits, tables
 from fupin.io.codes import REJECT_COLUMNS, UNKNOWN_COLUMNS_SHEET
 from fupin.io.errors import ExchangeFormatError
+from fupin.io.limits import HEADER_SCAN_ROWS
 
 TABLE_NAMES = ("households", "members", "regions")
-HEADER_SCAN_ROWS = 30
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
 _CHUNK = 8 << 20
@@ -200,13 +205,291 @@ def _shape_sheet(grid: pl.DataFrame, sheet: str, abs_columns: list[int], known: 
     return frame, names, extra, h, dict(zip(names, absolutes, strict=True))
 
 
-def read_xlsx(path: Path, progress: Progress = None) -> list[RawSheet]:
+def open_workbook(path: Path) -> tuple[limits.XlsxScan, fastexcel.ExcelReader]:
+    """Check a workbook (:func:`check_excel_container`, :func:`fupin.io.limits.check_xlsx`), then open it.
+
+    Nothing reaches calamine before the checks have passed: a sheet reaching XFD1048576, a
+    string bomb or a zip bomb is refused with a message, never loaded.
+    """
     check_excel_container(path)
+    scan = limits.check_xlsx(path)
     try:
         reader = fastexcel.read_excel(str(path))
-        sheet_names = list(reader.sheet_names)
     except Exception as exc:  # calamine raises its own error types for corrupt archives
         raise _corrupt(path, exc) from None
+    return scan, reader
+
+
+def load_grid(reader, path: Path, name: str) -> tuple[pl.DataFrame, list[int]]:
+    """A whole sheet as a grid of strings (calamine), with the absolute index of each column."""
+    try:
+        sheet = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
+        cols = [c.absolute_index for c in sheet.selected_columns]
+        return pl.DataFrame(sheet.to_arrow()), cols
+    except Exception as exc:
+        raise _corrupt(path, exc) from None
+
+
+def peek_grid(scan: limits.XlsxScan, name: str, reader=None,
+              rows: int = HEADER_SCAN_ROWS) -> tuple[pl.DataFrame, list[int]]:
+    """The first ``rows`` rows of a sheet as a grid of strings, without loading the sheet.
+
+    Laid out as :func:`load_grid` lays out the whole sheet (row i is Excel row i + 1, columns
+    from the sheet's first to its last column), so that :func:`_shape_sheet` finds the same
+    header in both. The sheet's XML is streamed only until row ``rows`` has passed (at most
+    :data:`fupin.io.limits.HEADER_PEEK_BYTES`) and only the shared strings these rows use are
+    looked up. (fastexcel's ``n_rows`` would not do: calamine builds the whole sheet first.)
+    """
+    extent = scan.sheets.get(name)
+    if extent is None or not extent.entry:
+        if reader is None:
+            raise KeyError(name)
+        try:  # not found by the scan (a name spelled differently): calamine, within the limits
+            sheet = reader.load_sheet(name, header_row=None, skip_rows=0, n_rows=rows, dtypes="string")
+            return pl.DataFrame(sheet.to_arrow()), [c.absolute_index for c in sheet.selected_columns]
+        except Exception as exc:
+            raise _corrupt(scan.path, exc) from None
+    if extent.cells == 0:
+        return pl.DataFrame(), []
+    try:
+        with zipfile.ZipFile(scan.path) as zf:
+            cells = _peek_cells(zf, extent.entry, rows)
+            shared = _shared_strings(zf, scan.shared_strings, {int(v) for _r, _c, t, v in cells if t == "s" and v.isdigit()})
+    except (zipfile.BadZipFile, expat.ExpatError, OSError, KeyError) as exc:
+        raise _corrupt(scan.path, exc) from None
+    first, last = extent.min_col, min(extent.max_col, limits.MAX_SHEET_COLUMNS)
+    height = min(rows, extent.max_row)
+    columns: dict[int, list[str | None]] = {c: [None] * height for c in range(first, last + 1)}
+    for r, c, kind, value in cells:
+        if r > height or c not in columns:
+            continue
+        if kind == "s":
+            value = shared.get(int(value)) if value.isdigit() else None
+        elif kind == "n":
+            value = _number_text(value)
+        columns[c][r - 1] = value
+    grid = pl.DataFrame({f"__UNNAMED__{i}": v for i, v in enumerate(columns.values())},
+                        schema={f"__UNNAMED__{i}": pl.String for i in range(len(columns))})
+    return grid, [c - 1 for c in columns]
+
+
+class _Enough(Exception):
+    """The rows wanted have been read."""
+
+
+class _TextCollector:
+    """Text of <t> elements, outside phonetic runs (<rPh>), as calamine reads a string."""
+
+    def __init__(self):
+        self.parts: list[str] = []
+        self.in_t = 0
+        self.in_rph = 0
+
+    def start(self, local: str) -> None:
+        if local == "rPh":
+            self.in_rph += 1
+        elif local == "t" and not self.in_rph:
+            self.in_t += 1
+
+    def end(self, local: str) -> None:
+        if local == "rPh":
+            self.in_rph -= 1
+        elif local == "t" and self.in_t:
+            self.in_t -= 1
+
+    def text(self, data: str) -> None:
+        if self.in_t:
+            self.parts.append(data)
+
+
+def _number_text(value: str) -> str:
+    """A number cell as calamine renders it in a string column, near enough for finding headers."""
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    if number.is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    return value
+
+
+def _local(name: str) -> str:
+    return name.rsplit(":", 1)[-1]
+
+
+def _peek_cells(zf: zipfile.ZipFile, entry: str, rows: int) -> list[tuple[int, int, str, str]]:
+    """(row, column, type, value) of the cells with a value in the first ``rows`` rows.
+
+    Streamed with expat (no tree is built, whatever the nesting) and positioned by calamine's
+    rules: a cell's ``r``, else the column after the previous cell; a row's ``r``, else the row
+    after the previous one. Stops at the first row beyond ``rows`` or after
+    :data:`fupin.io.limits.HEADER_PEEK_BYTES`.
+    """
+    out: list[tuple[int, int, str, str]] = []
+    state = {"row": 1, "col": 1}
+    cell: dict | None = None
+    collector: _TextCollector | None = None
+    in_v = [0]
+    value: list[str] = []
+
+    def start(name, attrs):
+        nonlocal cell, collector
+        local = _local(name)
+        if local == "row":
+            r = attrs.get("r")
+            if r is not None:
+                state["row"] = int(r) if r.isdigit() and len(r) <= 8 else rows + 1
+            if state["row"] > rows:
+                raise _Enough
+        elif local == "c":
+            r, c = state["row"], state["col"]
+            ref = attrs.get("r")
+            if ref is not None:
+                letters = ref.rstrip("0123456789")
+                digits = ref[len(letters):]
+                if letters.isalpha() and letters.isascii() and digits.isdigit() and len(digits) <= 8:
+                    r, c = int(digits), _column_number(letters)
+                else:
+                    r, c = rows + 1, limits.EXCEL_MAX_COLUMNS + 1
+            state["col"] = c + 1
+            cell = {"r": r, "c": c, "t": attrs.get("t", "n")}
+            value.clear()
+            collector = None
+        elif cell is not None:
+            if local == "is":
+                collector = _TextCollector()
+            elif collector is not None:
+                collector.start(local)
+            elif local == "v":
+                in_v[0] += 1
+
+    def end(name):
+        nonlocal cell, collector
+        local = _local(name)
+        if local == "row":
+            state["row"] += 1
+            state["col"] = 1
+        elif local == "c" and cell is not None:
+            if collector is not None:
+                out.append((cell["r"], cell["c"], "str", "".join(collector.parts)))
+            elif value and cell["r"] <= rows:
+                out.append((cell["r"], cell["c"], cell["t"], "".join(value)))
+            cell, collector = None, None
+        elif collector is not None and local != "is":
+            collector.end(local)
+        elif local == "v" and in_v[0]:
+            in_v[0] -= 1
+        elif local == "sheetData":
+            raise _Enough
+
+    def text(data):
+        if collector is not None:
+            collector.text(data)
+        elif in_v[0]:
+            value.append(data)
+
+    parser = limits.safe_expat()
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
+    read = 0
+    try:
+        with zf.open(entry) as fh:
+            while chunk := fh.read(1 << 16):
+                parser.Parse(chunk, False)
+                read += len(chunk)
+                if read > limits.HEADER_PEEK_BYTES:
+                    break
+    except _Enough:
+        pass
+    return [c for c in out if c[0] <= rows]
+
+
+def _column_number(letters: str) -> int:
+    col = 0
+    for ch in letters.upper():
+        col = col * 26 + ord(ch) - 64
+    return col
+
+
+_SI = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?si(?=[\s/>])")
+_SI_END = re.compile(rb"</(?:[A-Za-z_][\w.\-]*:)?si\s*>")
+_PREFIX = re.compile(rb"<(/?)[A-Za-z_][\w.\-]*:")
+
+
+def _shared_strings(zf: zipfile.ZipFile, entry: str | None, wanted: set[int]) -> dict[int, str]:
+    """The shared strings of the given indexes.
+
+    The table is streamed; the parts before the next wanted index are only counted (their
+    ``<si`` tags), and each wanted item is cut out and parsed alone (namespace prefixes dropped).
+    """
+    if not wanted or entry is None:
+        return {}
+    todo = sorted(wanted)
+    out: dict[int, str] = {}
+    index = 0
+    carry = b""
+    with zf.open(entry) as fh:
+        while todo:
+            chunk = fh.read(limits.SCAN_CHUNK_BYTES)
+            eof = not chunk
+            buf = carry + chunk
+            cut = len(buf) if eof else buf.rfind(b"<")
+            if cut <= 0:
+                if eof or len(buf) > limits.HEADER_PEEK_BYTES:
+                    break
+                carry = buf
+                continue
+            part, carry = buf[:cut], buf[cut:]
+            starts = [m.start() for m in _SI.finditer(part)]
+            if index + len(starts) <= todo[0]:
+                index += len(starts)
+            else:
+                for start in starts:
+                    if index == todo[0]:
+                        end = _SI_END.search(buf, start)
+                        closed = buf.find(b">", start)
+                        if closed > 0 and buf[closed - 1:closed] == b"/":
+                            out[index] = ""
+                        elif end is None:
+                            if eof or len(buf) - start > limits.HEADER_PEEK_BYTES:
+                                return out
+                            carry = buf[start:]   # the item continues: read on, then again from it
+                            break
+                        else:
+                            out[index] = _item_text(buf[start:end.end()])
+                        todo.pop(0)
+                        if not todo:
+                            return out
+                    index += 1
+            if eof:
+                break
+    return out
+
+
+def _item_text(fragment: bytes) -> str:
+    """The text of one <si> item, as calamine reads it."""
+    collector = _TextCollector()
+    parser = limits.safe_expat()
+    parser.StartElementHandler = lambda name, _attrs: collector.start(_local(name))
+    parser.EndElementHandler = lambda name: collector.end(_local(name))
+    parser.CharacterDataHandler = collector.text
+    try:
+        parser.Parse(b"<x>" + _PREFIX.sub(rb"<\1", fragment) + b"</x>", True)
+    except expat.ExpatError:
+        return ""
+    return "".join(collector.parts)
+
+
+def read_xlsx(path: Path, progress: Progress = None) -> list[RawSheet]:
+    """The tables of a workbook, header first.
+
+    The workbook is checked before calamine opens it (:func:`open_workbook`). The sheet names
+    say which sheet is which table; a named sheet whose first rows name none of its table's
+    columns is not loaded at all (the reader then says which columns are missing, listing the
+    headers found), and among the other sheets only those whose header makes them a flat export
+    are loaded in full: a sheet of unknown headers never is.
+    """
+    scan, reader = open_workbook(path)
+    sheet_names = list(reader.sheet_names)
     known = _known_headers()
     all_known = set().union(*known.values())
     tables: dict[str, list[str]] = {}
@@ -221,12 +504,7 @@ def read_xlsx(path: Path, progress: Progress = None) -> list[RawSheet]:
     out: list[RawSheet] = []
 
     def load(name: str) -> tuple[pl.DataFrame, list[int]]:
-        try:
-            sheet = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
-            cols = [c.absolute_index for c in sheet.selected_columns]
-            return pl.DataFrame(sheet.to_arrow()), cols
-        except Exception as exc:
-            raise _corrupt(path, exc) from None
+        return load_grid(reader, path, name)
 
     if "households" in tables or "members" in tables:
         missing = [t for t in ("households", "members") if t not in tables]
@@ -236,6 +514,10 @@ def read_xlsx(path: Path, progress: Progress = None) -> list[RawSheet]:
     else:
         chosen = []
         for name in candidates:
+            top, cols = peek_grid(scan, name, reader)
+            _f, headers, _e, _h, _a = _shape_sheet(top, name, cols, all_known)
+            if classify_headers(headers) != "flat":
+                continue  # not a table of this format: never loaded in full
             grid, cols = load(name)
             frame, headers, extra, h, abs_map = _shape_sheet(grid, name, cols, all_known)
             if classify_headers(headers) == "flat":
@@ -245,8 +527,15 @@ def read_xlsx(path: Path, progress: Progress = None) -> list[RawSheet]:
     for i, (table, name) in enumerate(chosen):
         if progress:
             progress("read", i, len(chosen))
-        grid, cols = load(name)
-        frame, headers, extra, h, abs_map = _shape_sheet(grid, name, cols, known[table])
+        top, cols = peek_grid(scan, name, reader)
+        frame, headers, extra, h, abs_map = _shape_sheet(top, name, cols, known[table])
+        if any(schema.normalize_header(x) in known[table] for x in headers):
+            grid, cols = load(name)
+            frame, headers, extra, h, abs_map = _shape_sheet(grid, name, cols, known[table])
+        else:
+            # No column of the table in its first rows: the reader refuses it, naming the missing
+            # columns and the headers found; the rest of the sheet is not needed for that.
+            frame = frame.clear()
         out.append(RawSheet(table, name, frame, headers, extra, columns_abs=abs_map, header_index=h))
     for raw in out:
         _probe_numbers(reader, raw, ("households", "members") if raw.kind == "flat" else (raw.kind,))
@@ -381,8 +670,9 @@ def read_csv(path: Path, kind: str | None = None) -> RawSheet:
     encoding = detect_encoding(path)
     source = path if encoding in ("utf-8", "utf-8-sig") else _utf8_copy(path, encoding)
     try:
+        limits.check_csv(source, path.name)
         with open(source, "rb") as fh:
-            first = fh.readline().decode("utf-8-sig", errors="replace")
+            first = fh.readline(limits.MAX_CSV_LINE_BYTES + 1).decode("utf-8-sig", errors="replace")
         separator = "\t" if first.count("\t") > first.count(",") else ","
         try:
             frame = pl.read_csv(source, infer_schema=False, separator=separator, encoding="utf8",
@@ -396,6 +686,10 @@ def read_csv(path: Path, kind: str | None = None) -> RawSheet:
     finally:
         if source != path:
             source.unlink(missing_ok=True)
+    limits.check_cell_lengths(frame, path.name)
+    # Our CSV writers put an apostrophe before text Excel would take for a formula (io.tables);
+    # take exactly that one away again, so an exported CSV reads back as it was.
+    frame = frame.with_columns(tables.csv_unescape_expr(pl.col(pl.String)))
     return _csv_sheet(frame, path.name, kind)
 
 
@@ -499,14 +793,7 @@ def read_parquet_folder(folder: Path, progress: Progress = None) -> list[RawShee
     for table, p in files.items():
         if p is None:
             continue
-        try:
-            lf = pl.scan_parquet(p / "**/*.parquet" if p.is_dir() else p, hive_partitioning=p.is_dir())
-            frame = lf.collect()
-        except Exception as exc:
-            raise ExchangeFormatError(
-                f"Parquet 文件“{p}”无法读取（{str(exc).splitlines()[0][:200]}）。",
-                f"Parquet file '{p}' cannot be read ({str(exc).splitlines()[0][:200]})",
-            ) from None
+        frame = read_parquet(p)
         headers = list(frame.columns)
         frame = frame.select(
             [c.cast(pl.String) for c in _columns(frame, headers)]
@@ -516,6 +803,47 @@ def read_parquet_folder(folder: Path, progress: Progress = None) -> list[RawShee
         frame = frame.select(_columns(frame, [*headers, "_sheet", "_row"]))
         out.append(RawSheet(table, p.name, frame, headers, typed=True))
     return out
+
+
+def _parquet_error(p: Path, exc: Exception | str) -> ExchangeFormatError:
+    detail = (str(exc).splitlines() or [type(exc).__name__])[0][:200] if not isinstance(exc, str) else exc
+    return ExchangeFormatError(
+        f"Parquet 文件“{p.name}”无法读取（{detail}），可能为空、已损坏或不是 Parquet 格式。请重新导出后再导入。",
+        f"Parquet file '{p.name}' cannot be read ({detail}); it may be empty, corrupt or not Parquet. Export it again",
+    )
+
+
+def read_parquet(p: Path) -> pl.DataFrame:
+    """A Parquet file (or a folder of Parquet files, hive-partitioned), checked before it is read.
+
+    Refused with a message: an empty or unreadable file, a column that is not a plain scalar
+    (list, struct, binary, object…; named), more rows or cells than the limits allow
+    (:func:`fupin.io.limits.check_parquet_size`, from the files' metadata).
+    """
+    parts = sorted(p.rglob("*.parquet")) if p.is_dir() else [p]
+    if not parts:
+        raise _parquet_error(p, "没有 .parquet 文件 (no .parquet file)")
+    rows = 0
+    size = 0
+    try:
+        for part in parts:
+            if part.stat().st_size == 0:
+                raise _parquet_error(p, f"“{part.name}” 是空文件 (empty file)")
+            meta = pq.ParquetFile(part).metadata
+            rows += meta.num_rows
+            size += part.stat().st_size
+        lf = pl.scan_parquet(p / "**/*.parquet" if p.is_dir() else p, hive_partitioning=p.is_dir())
+        found = lf.collect_schema()
+    except ExchangeFormatError:
+        raise
+    except Exception as exc:
+        raise _parquet_error(p, exc) from None
+    limits.check_parquet_schema(found, p.name)
+    limits.check_parquet_size(rows, len(found), size, p.name)
+    try:
+        return lf.collect()
+    except Exception as exc:
+        raise _parquet_error(p, exc) from None
 
 
 def detect(path: Path) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
-import fastexcel
 import polars as pl
 
 from fupin.engine import schema
@@ -22,7 +21,14 @@ from fupin.engine.matching import (
     MatchResult,
     known_headers,
 )
-from fupin.io.containers import _corrupt, _shape_sheet, check_excel_container, read_csv
+from fupin.io.containers import (
+    _shape_sheet,
+    load_grid,
+    open_workbook,
+    peek_grid,
+    read_csv,
+    read_parquet,
+)
 from fupin.io.errors import ExchangeFormatError
 from fupin.io.rejects import write_rejects
 
@@ -47,7 +53,12 @@ def read_department_file(path, kind: str) -> pl.DataFrame:
         if suffix in (".csv", ".txt"):
             return read_csv(path, kind="department").frame
         if suffix == ".parquet":
-            frame = pl.read_parquet(path)
+            frame = read_parquet(path)
+            if frame.height == 0:
+                raise DepartmentFileError(
+                    f"Parquet 文件“{path.name}”没有数据行（只有表头），无法比对。请导出有数据的文件后重新上传。",
+                    f"Parquet file '{path.name}' has no data rows (only its columns); export a file with data and upload it again",
+                )
             return frame.with_row_index("_row", offset=1).with_columns(
                 pl.col("_row").cast(pl.Int64), pl.lit(path.name).alias("_sheet")
             )
@@ -60,24 +71,28 @@ def read_department_file(path, kind: str) -> pl.DataFrame:
 
 
 def _read_xlsx(path: Path, kind: str) -> pl.DataFrame:
-    check_excel_container(path)
+    """The sheet whose header names the most layout columns; only that sheet is loaded in full.
+
+    The workbook is checked before calamine opens it; every sheet's header is found from its
+    first rows (:func:`fupin.io.containers.peek_grid`), without loading the sheet.
+    """
     known = known_headers(kind)
-    try:
-        reader = fastexcel.read_excel(str(path))
-        best, best_score = None, -1
-        for name in reader.sheet_names:
-            sheet = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
-            grid = pl.DataFrame(sheet.to_arrow())
-            cols = [c.absolute_index for c in sheet.selected_columns]
-            frame, headers, _extra, _h, _abs = _shape_sheet(grid, name, cols, known)
-            score = sum(1 for h in headers if schema.normalize_header(h) in known)
-            if score > best_score:
-                best, best_score = frame, score
-    except Exception as exc:  # calamine raises its own error types for corrupt archives
-        raise _corrupt(path, exc) from None
+    scan, reader = open_workbook(path)
+    best, best_score, best_top = None, -1, None
+    for name in reader.sheet_names:
+        top, cols = peek_grid(scan, name, reader)
+        frame, headers, _extra, _h, _abs = _shape_sheet(top, name, cols, known)
+        score = sum(1 for h in headers if schema.normalize_header(h) in known)
+        if score > best_score:
+            best, best_score, best_top = name, score, frame
     if best is None:
         raise DepartmentFileError(f"文件“{path.name}”没有工作表。", f"file '{path.name}' has no sheet")
-    return best
+    if best_score <= 0:
+        # No layout column anywhere: the matching refuses it, naming the headers found.
+        return best_top
+    grid, cols = load_grid(reader, path, best)
+    frame, _headers, _extra, _h, _abs = _shape_sheet(grid, best, cols, known)
+    return frame
 
 
 def write_match_rejects(result: MatchResult, path) -> int:
