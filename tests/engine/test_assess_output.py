@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
-import pytest
-from openpyxl import load_workbook
 
-from fupin.engine.assess import OUTPUT_COLUMNS, assess, assess_lazy, write_assessment
+from fupin.engine.assess import OUTPUT_COLUMNS, assess, assess_lazy
 from fupin.engine.explain import explain
 from tests.engine.engine_helpers import frames, household, member, one, policy, run
 
@@ -80,38 +78,6 @@ def test_threshold_values_and_sources_in_detail_columns():
     assert r["detail_poverty_line"] == 4000.0 and r["monitoring_line"] == 7500.0
     assert r["detail_rural_income_prev_year"] == 20820.0
     assert "chongqing.toml" in r["detail_source_monitoring_line"]
-
-
-@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
-def test_write_assessment_csv_parquet_exactly_output_columns(tmp_path, suffix):
-    h, m = frames()
-    out = assess(h, m, year=2024, policy=policy())
-    path = write_assessment(out, tmp_path / f"a{suffix}")
-    back = pl.read_csv(path) if suffix == ".csv" else pl.read_parquet(path)
-    assert back.columns == OUTPUT_COLUMNS and back.height == 1
-
-
-def test_write_assessment_xlsx_chinese_labels_and_summary_sheet(tmp_path):
-    h, m = frames([household(), household(household_id="H2", housing_grade="D", disaster_loss=5.0, wage_income=6000.0)],
-                  [member(), member(household_id="H2")])
-    out = assess(h, m, year=2024, policy=policy())
-    path = write_assessment(out, tmp_path / "a.xlsx")
-    wb = load_workbook(path, read_only=True)
-    assert wb.sheetnames == ["评估结果", "汇总"]
-    rows = list(wb["评估结果"].values)
-    assert rows[0][:3] == ("户编号", "年度", "区划代码") and "住房安全" in rows[0]
-    h2 = [r for r in rows if r[0] == "H2"][0]
-    assert h2[rows[0].index("住房安全")] == "未达标"
-    assert h2[rows[0].index("监测类别")] == "边缘易致贫户"
-    summary = list(wb["汇总"].values)
-    assert ("是否达标", "达标", 1) in summary and ("是否达标", "未达标", 1) in summary
-    assert ("未达标指标", "住房安全", 1) in summary and ("监测类别", "边缘易致贫户", 1) in summary
-
-
-def test_write_assessment_rejects_unknown_suffix(tmp_path):
-    h, m = frames()
-    with pytest.raises(ValueError, match="xlsx"):
-        write_assessment(assess(h, m, year=2024, policy=policy()), tmp_path / "a.txt")
 
 
 def test_explain_names_member_threshold_and_source():

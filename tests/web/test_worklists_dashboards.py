@@ -60,6 +60,17 @@ def test_export_is_an_excel_file_with_masked_ids(assessed, cadre_client):
     assert rows[1][0] == "H1" and rows[1][3] == idnumber.mask(full) and full not in str(rows)
 
 
+def test_export_writes_a_formula_in_a_name_as_quoted_text(assessed, cadre_client):
+    """Issue 9: a head named =HYPERLINK(…) became a live formula in the work-list workbook."""
+    from fupin.registry.models import Member
+
+    formula = '=HYPERLINK("http://evil.example/?x","点击查看")'
+    Member.objects.within(EVERYWHERE).filter(name="张一").update(name=formula)
+    response = cadre_client.get(f"/worklists/{VILLAGE_A}/export/?list=unmet&key=food&year={YEAR}")
+    cell = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active["C2"]
+    assert (cell.value, cell.data_type, cell.quotePrefix) == (formula, "s", True)
+
+
 def test_work_list_query_count_is_bounded(assessed, cadre_client, django_assert_max_num_queries):
     with django_assert_max_num_queries(14):
         cadre_client.get(f"/worklists/{VILLAGE_A}/?list=unmet&year={YEAR}")

@@ -20,8 +20,8 @@ from fupin.cli.files import (
     report_findings,
     report_regions,
 )
-from fupin.engine.assess import write_assessment
 from fupin.engine.policy import PolicyMissing
+from fupin.io import write_assessment
 
 
 def _scope(args) -> Scope:

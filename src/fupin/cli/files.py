@@ -10,15 +10,14 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
-import xlsxwriter
 
 from fupin.application import files
 from fupin.application import policy as policy_provider
 from fupin.cli.commands import UserError
-from fupin.engine.assess import OUTPUT_COLUMNS, write_assessment
+from fupin.engine.assess import OUTPUT_COLUMNS
 from fupin.engine.partitioned import PartitionError, assess_partitioned
 from fupin.engine.policy import PARAMETER_LABELS, PolicyMissing
-from fupin.io import ExchangeFormatError
+from fupin.io import ExchangeFormatError, tables, write_assessment
 
 OUT_SUFFIXES = (".csv", ".parquet", ".xlsx")
 
@@ -105,7 +104,7 @@ def _assess_at_scale(args, when: date | None) -> int:
         if suffix == ".parquet":
             rows.sink_parquet(out)
         elif suffix == ".csv":
-            rows.sink_csv(out)
+            tables.sink_csv(rows, out)
         else:
             write_assessment(summary.scan().collect(), out)
     finally:
@@ -118,7 +117,7 @@ def _assess_at_scale(args, when: date | None) -> int:
 
 def _spark(args, when, work: Path):
     # PySpark is an optional dependency of its own: loaded only when asked for.
-    from fupin.engine.spark import SparkUnavailable, assess_spark  # noqa: PLC0415
+    from fupin.engine.spark import SparkUnavailable, assess_spark
 
     try:
         return assess_spark(args.input, year=args.year, policy_paths=policy_provider.configured_paths(), as_of=when,
@@ -148,10 +147,10 @@ def report_findings(args, registry: files.FileRegistry, when: date | None) -> in
     if args.out:
         if Path(args.out).suffix.lower() != ".xlsx":
             raise UserError(f"--out 应为 .xlsx：{args.out} (--out must be .xlsx)")
-        with xlsxwriter.Workbook(args.out) as wb:
-            by_village.rename({"region_code": "区划代码", "findings": "问题数", "errors": "错误",
-                               "warnings": "提示", "households": "涉及户数", "codes": "问题代码"}).write_excel(wb, "按村汇总")
-            table.write_excel(wb, "问题清单")
+        tables.write_sheets(args.out, {
+            "按村汇总": by_village.rename({"region_code": "区划代码", "findings": "问题数", "errors": "错误",
+                                          "warnings": "提示", "households": "涉及户数", "codes": "问题代码"}),
+            "问题清单": table})
     return 1 if (found["severity"] == "error").any() else 0
 
 
@@ -169,15 +168,10 @@ def report_regions(args, registry: files.FileRegistry, when: date | None) -> int
     except PolicyMissing as exc:
         raise UserError(str(exc)) from None
     if args.out:
-        suffix = Path(args.out).suffix.lower()
-        if suffix == ".csv":
-            summary.write_csv(args.out)
-        elif suffix == ".parquet":
-            summary.write_parquet(args.out)
-        elif suffix == ".xlsx":
-            summary.write_excel(args.out, "区划汇总")
-        else:
-            raise UserError(f"--out 应为 .csv、.parquet 或 .xlsx：{args.out}")
+        try:
+            tables.write_frame(summary, args.out, sheet="区划汇总")
+        except tables.UnsupportedOutput as exc:
+            raise UserError(str(exc)) from None
     shown = summary.select("code", "name", "households", "people", "remaining_poor_people",
                            "registered_rural_population", "incidence", "projected_incidence",
                            "exit_eligible", "listed_supervision")

@@ -75,7 +75,7 @@ def run_import(path: str, *, rejects: str | None, year: int | None, province: st
     try:
         outcome = registry_use_cases.import_file(_scope(region), path, rejects=rejects or default_rejects_path(path),
                                                  year=year, province=province, progress=bar)
-    except (ExchangeFormatError, registry_use_cases.ImportRefused) as exc:
+    except (ExchangeFormatError, registry_use_cases.ImportBusy) as exc:
         raise UserError(str(exc)) from None
     finally:
         bar.close()

@@ -22,10 +22,8 @@ Output conventions (tested):
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import polars as pl
-import xlsxwriter
 
 from fupin.engine import facts, quality
 from fupin.engine import rules as R
@@ -305,23 +303,3 @@ def summary_frame(frame: pl.DataFrame) -> pl.DataFrame:
         by_cat.sort(pl.col("monitoring_category").replace_strict(order, default=99)).select("分组", "项目", "户数"),
     ]
     return pl.concat(parts)
-
-
-def write_assessment(frame: pl.DataFrame, out) -> Path:
-    """Write ``.csv`` / ``.parquet`` (exactly OUTPUT_COLUMNS) or ``.xlsx`` (Chinese, + 汇总)."""
-    out = Path(out)
-    suffix = out.suffix.lower()
-    if suffix == ".csv":
-        frame.select(OUTPUT_COLUMNS).write_csv(out)
-    elif suffix == ".parquet":
-        frame.select(OUTPUT_COLUMNS).write_parquet(out)
-    elif suffix == ".xlsx":
-        with xlsxwriter.Workbook(str(out)) as wb:
-            chinese_frame(frame).write_excel(wb, "评估结果", autofit=False, float_precision=2)
-            summary_frame(frame).write_excel(wb, "汇总", autofit=False)
-    else:
-        raise ValueError(
-            f"不支持的输出格式 {out.suffix}：请用 .csv、.parquet 或 .xlsx "
-            f"(unsupported output format {out.suffix!r}: use .csv, .parquet or .xlsx)"
-        )
-    return out

@@ -9,6 +9,7 @@
   be) a single household is checked exactly as an import would check it, without any file.
 * :func:`write_rejects` writes the rows that did not load, as they were, with their reasons;
   the same file can be fixed and imported again.
+* :func:`write_assessment` writes verdicts (.csv, .parquet, .xlsx in Chinese).
 * :func:`write_registry` exports canonical tables (frames or batch iterators) to .xlsx,
   Parquet or CSV; export then read round-trips exactly.
 
@@ -25,9 +26,9 @@ from fupin.io.containers import RawSheet, sheet_from_rows
 from fupin.io.errors import ExchangeFormatError
 from fupin.io.reader import Registry, read_registry, validate_sheets
 from fupin.io.rejects import write_rejects
-from fupin.io.writer import write_registry
+from fupin.io.writer import write_assessment, write_registry
 
 __all__ = [
     "ExchangeFormatError", "RawSheet", "Registry", "read_registry", "sheet_from_rows", "validate_sheets",
-    "write_registry", "write_rejects",
+    "write_assessment", "write_registry", "write_rejects",
 ]

@@ -12,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
-import xlsxwriter
 
 from fupin.engine import schema
+from fupin.io import tables
 from fupin.io.codes import FLAT_REJECTS_SHEET, REJECT_COLUMNS, UNKNOWN_COLUMNS_SHEET
 
 SEP = "；"
@@ -62,9 +62,9 @@ def write_rejects(registry, path) -> int:
     sheets = rejected_rows(registry)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
-                                         "strings_to_formulas": False, "strings_to_urls": False})
+    wb = tables.open_workbook(path, constant_memory=True)
     bold = wb.add_format({"bold": True})
+    bold_quoted = wb.add_format({"bold": True, "quote_prefix": True})
     note = wb.add_format({"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"})
     total = 0
     try:
@@ -72,9 +72,11 @@ def write_rejects(registry, path) -> int:
             if sheet == "区划" and frame.height == 0:
                 continue
             ws = wb.add_worksheet(sheet)
+            cells = tables.SheetWriter(wb, ws)
             n_orig = len(frame.columns) - len(REJECT_COLUMNS)
             for i, h in enumerate(frame.columns):
-                ws.write_string(0, i, h, bold if i < n_orig else note)
+                # The original headers come from the uploaded file: quoted when formula-like.
+                ws.write_string(0, i, h, note if i >= n_orig else bold_quoted if tables.looks_like_formula(h) else bold)
             # Original cells go back as the text they were read as (IDs keep every digit).
             cols = [frame[c].cast(pl.String).to_list() for c in frame.columns]
             row_no = frame.columns.index(REJECT_COLUMNS[1])
@@ -82,19 +84,14 @@ def write_rejects(registry, path) -> int:
                 for c, v in enumerate(values):
                     if v is None:
                         continue
-                    if c == row_no:
-                        ws.write_number(r, c, int(v))
-                    else:
-                        ws.write_string(r, c, v)
+                    cells.write_cell(r, c, int(v) if c == row_no else v)
             ws.freeze_panes(1, 0)
             total += frame.height
-        ws = wb.add_worksheet(UNKNOWN_COLUMNS_SHEET)
-        ws.write_row(0, 0, ["工作表", "未识别的列", "说明"], bold)
-        r = 1
+        cells = tables.SheetWriter(wb, wb.add_worksheet(UNKNOWN_COLUMNS_SHEET))
+        cells.write(["工作表", "未识别的列", "说明"], bold)
         for sheet, headers in registry.unknown_columns.items():
             for h in headers:
-                ws.write_row(r, 0, [sheet, h, "表头未能识别，该列未导入；如是需要的数据，请改用标准表头 / header not understood, column not imported"])
-                r += 1
+                cells.write([sheet, h, "表头未能识别，该列未导入；如是需要的数据，请改用标准表头 / header not understood, column not imported"])
     finally:
         wb.close()
     return total

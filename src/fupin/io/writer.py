@@ -1,4 +1,5 @@
-"""``write_registry``: canonical tables out as .xlsx, a Parquet folder or a CSV folder.
+"""``write_registry``: canonical tables out as .xlsx, a Parquet folder or a CSV folder;
+``write_assessment``: verdicts out as .csv, .parquet or .xlsx.
 
 Frames or iterators of frame batches are accepted, so a national registry streams out in
 constant memory (xlsxwriter ``constant_memory``; one Parquet row group per batch; CSV appended
@@ -12,10 +13,11 @@ from pathlib import Path
 
 import polars as pl
 import pyarrow.parquet as pq
-import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from fupin.engine import schema
+from fupin.engine.assess import OUTPUT_COLUMNS, chinese_frame, summary_frame
+from fupin.io import tables
 from fupin.io.errors import ExchangeFormatError
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -59,13 +61,13 @@ def write_registry(out, households: Frames, members: Frames, regions: Frames | N
     """Write the registry; ``out`` ending .xlsx -> workbook, .parquet -> folder, else CSV folder."""
     out = Path(out)
     name = out.name.lower()
-    tables = (("households", households), ("members", members), ("regions", regions))
+    parts = (("households", households), ("members", members), ("regions", regions))
     if name.endswith(".xlsx"):
-        _write_xlsx(out, tables)
+        _write_xlsx(out, parts)
     elif name.endswith(".parquet"):
-        _write_parquet(out, tables)
+        _write_parquet(out, parts)
     else:
-        _write_csv(out, tables)
+        _write_csv(out, parts)
 
 
 class ExactWorksheet(Worksheet):
@@ -84,16 +86,14 @@ def _exact_worksheet_class():
     return ExactWorksheet
 
 
-def _write_xlsx(out: Path, tables) -> None:
+def _write_xlsx(out: Path, parts) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(out), {
-        "constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
-        "strings_to_urls": False, "nan_inf_to_errors": True,
-    })
+    wb = tables.open_workbook(out, constant_memory=True)
     text = wb.add_format({"num_format": "@"})
+    quoted = wb.add_format({"num_format": "@", "quote_prefix": True})
     bold = wb.add_format({"bold": True})
     try:
-        for table, data in tables:
+        for table, data in parts:
             if data is None and table == "regions":
                 continue
             fs = schema.fields(table, exchange_only=True)
@@ -117,22 +117,34 @@ def _write_xlsx(out: Path, tables) -> None:
                     )
                 # Numbers stay numbers (floats and ints), everything else goes as text.
                 cols = []
-                for f, is_num in zip(fs, numeric, strict=True):
+                formula_like = []  # (row in batch, column) of texts Excel would take for formulas
+                for i, (f, is_num) in enumerate(zip(fs, numeric, strict=True)):
                     c = canon[f.name]
                     if f.kind == "yesno":
                         c = canon.select(pl.when(pl.col(f.name)).then(pl.lit("是"))
                                          .when(~pl.col(f.name)).then(pl.lit("否"))).to_series()
-                    cols.append(c.to_list() if is_num else c.cast(pl.String).to_list())
-                for values in zip(*cols, strict=True):
+                    if is_num:
+                        cols.append(c.to_list())
+                        continue
+                    c = c.cast(pl.String)
+                    cols.append(c.to_list())
+                    flagged = c.str.contains(tables.FORMULA_PATTERN).fill_null(False)
+                    formula_like += [(row, i) for row in flagged.arg_true().to_list()]
+                quote = {}
+                for row, i in formula_like:
+                    quote.setdefault(row, []).append(i)
+                for k, values in enumerate(zip(*cols, strict=True)):
                     ws.write_row(r, 0, values)
+                    for i in quote.get(k, ()):
+                        ws.write_string(r, i, values[i], quoted)  # same value, kept text on edit
                     r += 1
     finally:
         wb.close()
 
 
-def _write_parquet(out: Path, tables) -> None:
+def _write_parquet(out: Path, parts) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    for table, data in tables:
+    for table, data in parts:
         target = out / f"{table}.parquet"
         arrow_schema = pl.DataFrame(schema=schema.polars_schema(table)).to_arrow().schema
         writer = pq.ParquetWriter(str(target), arrow_schema)
@@ -143,9 +155,9 @@ def _write_parquet(out: Path, tables) -> None:
             writer.close()
 
 
-def _write_csv(out: Path, tables) -> None:
+def _write_csv(out: Path, parts) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    for table, data in tables:
+    for table, data in parts:
         if data is None and table == "regions":
             continue
         fs = schema.fields(table, exchange_only=True)
@@ -155,4 +167,18 @@ def _write_csv(out: Path, tables) -> None:
             header.write_csv(fh, include_header=True)
             for batch in _batches(data):
                 if batch.height:
-                    _as_text(_canonical(batch, table), table).write_csv(fh, include_header=False)
+                    tables.write_csv(_as_text(_canonical(batch, table), table), fh, include_header=False)
+
+
+def write_assessment(frame: pl.DataFrame, out) -> Path:
+    """Verdicts out: ``.csv`` / ``.parquet`` (exactly OUTPUT_COLUMNS) or ``.xlsx`` (Chinese
+    headers and values, two decimals, and a 汇总 sheet). Text cells neutralised (io.tables)."""
+    out = Path(out)
+    suffix = out.suffix.lower()
+    if suffix == ".xlsx":
+        return tables.write_sheets(out, {"评估结果": chinese_frame(frame), "汇总": summary_frame(frame)},
+                                   float_decimals=2)
+    try:
+        return tables.write_frame(frame.select(OUTPUT_COLUMNS), out, allowed=(".csv", ".parquet", ".xlsx"))
+    except tables.UnsupportedOutput as exc:
+        raise ValueError(str(exc)) from None

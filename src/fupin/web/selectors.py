@@ -7,6 +7,7 @@ rows only, never the registry itself, so a page's cost does not grow with the re
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
@@ -16,6 +17,7 @@ from fupin import divisions
 from fupin.accounts.scoping import Scope
 from fupin.assessments import selectors as assessment_selectors
 from fupin.assessments.models import RegionStat
+from fupin.engine import idnumber
 from fupin.engine import rules as R
 from fupin.registry.models import Member, Region
 
@@ -107,3 +109,44 @@ def dashboard(scope: Scope, code: str, year: int | None):
 def national_overview(scope: Scope) -> tuple[int | None, list[RegionStat]]:
     """Province figures of the latest year, for users whose scope is the whole country."""
     return assessment_selectors.province_overview(scope)
+
+
+def work_list_table(scope: Scope, wl: WorkList, year: int, kind: str) -> tuple[list[str], Iterator[list]]:
+    """The whole work list as a table for Excel: its header and its rows, heads fetched per
+    chunk (bounded memory); ID numbers masked."""
+    is_findings = kind == "quality"
+    header = ["户编号", "区划代码", "户主", "户主证件号码"]
+    header += ["问题代码", "严重程度", "成员", "说明"] if is_findings else [
+        "是否达标", "未达标指标", "不详指标", "监测类别", "风险因素", "风险消除", "人均纯收入", "数据错误"]
+    return header, _table_rows(scope, wl, year, kind)
+
+
+def _table_rows(scope: Scope, wl: WorkList, year: int, kind: str) -> Iterator[list]:
+    chunk: list = []
+
+    def flush():
+        heads = heads_of(scope, year, [r.household_id for r in chunk])
+        for r in chunk:
+            head = heads.get(r.household_id)
+            base = [r.household_id, r.region_code, head.name if head else "",
+                    idnumber.mask(head.id_number) if head else ""]
+            if kind == "quality" and hasattr(r, "code"):
+                yield base + [r.code, r.severity, r.member_name, r.message_zh]
+            else:
+                yield base + [
+                    R.VALUE_LABELS["meets_standard"].get(r.meets_standard, r.meets_standard),
+                    "、".join(R.label("indicator", k) for k in r.unmet.split(";") if k),
+                    "、".join(R.label("indicator", k) for k in r.unknown.split(";") if k),
+                    R.label("category", r.monitoring_category) if r.monitoring_category in R.CATEGORIES else "",
+                    "、".join(R.label("risk", k) for k in r.risk_factors.split(";") if k),
+                    R.VALUE_LABELS["elimination"].get(r.elimination, r.elimination),
+                    r.per_capita_net_income, r.errors,
+                ]
+
+    for row in wl.rows.iterator(chunk_size=2000):
+        chunk.append(row)
+        if len(chunk) == 2000:
+            yield from flush()
+            chunk = []
+    if chunk:
+        yield from flush()

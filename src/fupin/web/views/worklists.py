@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import tempfile
 
-import xlsxwriter
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
@@ -16,9 +15,11 @@ from django.utils.translation import gettext_noop as N_
 from fupin import divisions
 from fupin.accounts.scoping import Scope
 from fupin.assessments import selectors as assessment_selectors
-from fupin.engine import facts, idnumber
+from fupin.engine import facts
 from fupin.engine import rules as R
+from fupin.io import tables
 from fupin.web import selectors
+from fupin.web.access import scope_to
 
 PAGE_SIZE = 25
 LIST_TITLES = {
@@ -46,7 +47,7 @@ def _kind(request) -> str:
 
 @login_required
 def worklist(request, code: str):
-    scope = Scope.of(request.user)
+    scope = scope_to(request)
     area = scope.narrow(code)
     year = _year(request, scope)
     kind = _kind(request)
@@ -66,57 +67,16 @@ def worklist(request, code: str):
     return render(request, template, context)
 
 
-def _export_rows(scope: Scope, wl, year, kind):
-    """Rows of the whole list for Excel, heads fetched per chunk (bounded memory)."""
-    chunk: list = []
-
-    def flush():
-        heads = selectors.heads_of(scope, year, [r.household_id for r in chunk])
-        for r in chunk:
-            head = heads.get(r.household_id)
-            base = [r.household_id, r.region_code, head.name if head else "",
-                    idnumber.mask(head.id_number) if head else ""]
-            if kind == "quality" and hasattr(r, "code"):
-                yield base + [r.code, r.severity, r.member_name, r.message_zh]
-            else:
-                yield base + [
-                    R.VALUE_LABELS["meets_standard"].get(r.meets_standard, r.meets_standard),
-                    "、".join(R.label("indicator", k) for k in r.unmet.split(";") if k),
-                    "、".join(R.label("indicator", k) for k in r.unknown.split(";") if k),
-                    R.label("category", r.monitoring_category) if r.monitoring_category in R.CATEGORIES else "",
-                    "、".join(R.label("risk", k) for k in r.risk_factors.split(";") if k),
-                    R.VALUE_LABELS["elimination"].get(r.elimination, r.elimination),
-                    r.per_capita_net_income, r.errors,
-                ]
-
-    for row in wl.rows.iterator(chunk_size=2000):
-        chunk.append(row)
-        if len(chunk) == 2000:
-            yield from flush()
-            chunk = []
-    if chunk:
-        yield from flush()
-
-
 @login_required
 def worklist_export(request, code: str):
-    scope = Scope.of(request.user)
+    scope = scope_to(request)
     area = scope.narrow(code)
     year = _year(request, scope)
     kind = _kind(request)
     wl = selectors.work_list(area, year, kind, request.GET.get("key") or "")
-    is_findings = kind == "quality"
-    header = ["户编号", "区划代码", "户主", "户主证件号码"]
-    header += ["问题代码", "严重程度", "成员", "说明"] if is_findings else [
-        "是否达标", "未达标指标", "不详指标", "监测类别", "风险因素", "风险消除", "人均纯收入", "数据错误"]
+    header, rows = selectors.work_list_table(area, wl, year, kind)
     tmp = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=True)
-    workbook = xlsxwriter.Workbook(tmp.name, {"constant_memory": True})
-    sheet = workbook.add_worksheet("清单")
-    bold = workbook.add_format({"bold": True})
-    sheet.write_row(0, 0, header, bold)
-    for i, row in enumerate(_export_rows(area, wl, year, kind), start=1):
-        sheet.write_row(i, 0, row)
-    workbook.close()
+    tables.write_rows(tmp.name, "清单", header, rows)
     tmp.seek(0)
     filename = f"worklist-{kind}-{divisions.scope_prefix(code)}-{year}.xlsx"
     return FileResponse(tmp, as_attachment=True, filename=filename,
@@ -158,7 +118,7 @@ def _chart_options(stat, children, trend, drill_codes) -> dict:
 
 @login_required
 def dashboard(request, code: str):
-    scope = Scope.of(request.user)
+    scope = scope_to(request)
     scope.narrow(code)
     try:
         year = int(request.GET["year"])
