@@ -119,3 +119,23 @@ def test_demo_generates_imports_and_prints_a_summary_by_town(tmp_path):
     assert "新增 300 户" in result.stdout
     assert "达标 yes" in result.stdout
     assert "demo-admin" in result.stdout and "demo-cadre" in result.stdout
+
+
+def test_flat_workbook_with_region_codes_assesses_and_imports(tmp_path):
+    """Issue 9: `fupin assess --input` and `fupin import` on a flat sheet with 区划代码."""
+    from datetime import date
+
+    from fupin.engine import idnumber
+
+    pl.DataFrame({
+        "户编号": ["H1", "H1"], "区划代码": ["500101102201", "500101102201"], "户类型": ["脱贫户", "脱贫户"],
+        "脱贫年度": ["2019", "2019"], "姓名": ["张三", "李四"], "与户主关系": ["户主", "配偶"],
+        "证件号码": [idnumber.make_id("500101", date(1970, 3, 1), 11), idnumber.make_id("500101", date(1972, 5, 2), 22)],
+        "性别": ["男", "女"], "工资性收入": ["12000", "12000"],
+    }).write_excel(tmp_path / "flat.xlsx")
+    assessed = fupin("assess", "--input", "flat.xlsx", "--year", "2020", "--out", "out.csv", cwd=tmp_path)
+    assert assessed.returncode == 0, assessed.stderr
+    assert pl.read_csv(tmp_path / "out.csv")["region_code"].cast(pl.String).to_list() == ["500101102201"]
+    db = f"sqlite:///{tmp_path / 'r.sqlite3'}"
+    imported = fupin("import", "flat.xlsx", "--year", "2020", "--db", db, cwd=tmp_path)
+    assert imported.returncode == 0 and "新增 1 户 / 2 人" in imported.stdout, imported.stderr

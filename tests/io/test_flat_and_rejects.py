@@ -118,3 +118,22 @@ def test_flat_rejects_come_back_in_the_flat_layout(tmp_path):
     assert write_rejects(reg, tmp_path / "r.xlsx") == 2
     again = read_registry(tmp_path / "r.xlsx", year=2023)
     assert again.source_format == "flat" and "E12" in again.issues["code"].to_list()
+
+
+def test_flat_export_with_region_codes_instead_of_names_is_read(tmp_path):
+    """Issue 9: a flat sheet carrying 区划代码 (no names) crashed with ColumnNotFoundError."""
+    rows = flat_rows().drop("县", "乡(镇)", "行政村").with_columns(pl.lit("500101001201").alias("区划代码"))
+    rows.write_csv(tmp_path / "export.csv")
+    rows.write_excel(tmp_path / "export.xlsx")
+    for name in ("export.csv", "export.xlsx"):
+        reg = read_registry(tmp_path / name, year=2023)
+        assert reg.source_format == "flat"
+        assert reg.households["region_code"].to_list() == ["500101001201"]
+        assert reg.members.height == 2 and reg.rejected().height == 0, reg.issues
+
+
+def test_flat_export_with_an_unknown_town_in_its_code_is_e08_for_that_household(tmp_path):
+    rows = flat_rows().drop("县", "乡(镇)", "行政村").with_columns(pl.lit("500101999201").alias("区划代码"))
+    rows.write_csv(tmp_path / "export.csv")
+    reg = read_registry(tmp_path / "export.csv", year=2023)
+    assert reg.issues.filter(pl.col("code") == "E08")["household_id"].unique().to_list() == ["H1"]

@@ -22,6 +22,8 @@ E11   location names (县 / 乡(镇) / 行政村) unknown, ambiguous, or contrad
 E12   flat layout: a household field differs between the rows of one household
 E13   a year (年度, 脱贫年度, 首次识别年度, 摘帽年度) outside 1900–2100
 R00   sound row returned because another row of its household has an error
+S01   the importer's scope: a region code outside it (set by the import use case)
+S02   the importer's scope: a household number registered outside it that year
 W01   phone number is neither an 11-digit mobile nor an area-code landline (warning)
 ====  ==========================================================================================
 
@@ -53,6 +55,8 @@ CODES: dict[str, tuple[str, str, str]] = {
     "E12": (ERROR, "同一户的户信息在各行不一致", "household fields differ between rows"),
     "E13": (ERROR, "年份超出范围", "year out of range"),
     "R00": (ERROR, "随本户退回", "returned with its household"),
+    "S01": (ERROR, "不在管辖范围内", "outside your region"),
+    "S02": (ERROR, "户编号已在其他地区登记", "household number registered elsewhere"),
     "W01": (WARNING, "联系电话格式异常", "unusual phone number"),
     # Q01/Q02 are the rule registry's (decided while the ID numbers are parsed here).
     **{code: (SEVERITY[code], rules.label("quality", code), rules.label("quality", code, "en"))

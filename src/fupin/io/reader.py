@@ -465,8 +465,12 @@ class _Reader:
         keyed = flat.filter(pl.col("household_id").is_not_null() & pl.col("year").is_not_null())
         # Household fields are repeated on each person row; a blank repeat (merged cells) is no
         # conflict, two different values are.
+        # A household field's parse error (``__e:``) goes with it: later checks (E08 on the region
+        # code) read it on the households table as they do for the two-table layout.
+        h_errors = [f"__e:{c}" for c in h_fields if f"__e:{c}" in flat.columns]
         households = keyed.sort("_sheet", "_row").group_by(key, maintain_order=True).agg(
             *[pl.col(c).drop_nulls().first().alias(c) for c in h_fields],
+            *[pl.col(c).drop_nulls().first().alias(c) for c in h_errors],
             *[pl.col(c).drop_nulls().n_unique().alias(f"__n:{c}") for c in h_fields],
             pl.col("_sheet").first(), pl.col("_row").first(),
         )
