@@ -101,3 +101,46 @@ def test_interface_is_chinese_by_default(client, village_user):
 def test_home_sends_a_county_officer_to_the_county_dashboard(client, county_user):
     client.force_login(county_user)
     assert client.get("/")["Location"] == "/dashboard/500101000000/"
+
+
+def _fail(client, username, address, times=1):
+    for _ in range(times):
+        client.post("/accounts/login/", {"username": username, "password": "wrong-password-1"}, REMOTE_ADDR=address)
+
+
+def test_a_stranger_cannot_lock_a_user_out_of_their_own_address(client, village_user):
+    _fail(client, village_user.username, "203.0.113.9", times=8)
+    locked = client.post("/accounts/login/", {"username": village_user.username, "password": PASSWORD},
+                         REMOTE_ADDR="203.0.113.9")
+    assert locked.status_code == 429
+    own = client.post("/accounts/login/", {"username": village_user.username, "password": PASSWORD},
+                      REMOTE_ADDR="198.51.100.7")
+    assert own.status_code == 302
+
+
+def test_one_address_trying_many_accounts_is_throttled(client, make_user):
+    for i in range(20):
+        _fail(client, f"nobody{i}", "203.0.113.10")
+    user = make_user("fresh", "village", "500101102201")
+    response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD},
+                           REMOTE_ADDR="203.0.113.10")
+    assert response.status_code == 429
+
+
+def test_the_admin_login_is_the_throttled_login(client, admin_user):
+    _fail(client, admin_user.username, "203.0.113.11", times=5)
+    response = client.post("/admin/login/", {"username": admin_user.username, "password": PASSWORD},
+                           REMOTE_ADDR="203.0.113.11")
+    assert response.status_code == 429
+    assert client.post("/admin/login/", {"username": admin_user.username, "password": PASSWORD},
+                       REMOTE_ADDR="198.51.100.8").status_code == 302
+
+
+def test_authenticating_by_any_path_counts_towards_the_throttle(village_user):
+    from django.contrib.auth import authenticate
+    from django.test import RequestFactory
+
+    request = RequestFactory().post("/", REMOTE_ADDR="203.0.113.12")
+    for _ in range(5):
+        assert authenticate(request, username=village_user.username, password="nope-nope-1") is None
+    assert authenticate(request, username=village_user.username, password=PASSWORD) is None

@@ -32,15 +32,17 @@ class ApiToken(models.Model):
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
 
     @staticmethod
     def digest_of(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
 
     @classmethod
-    def issue(cls, user: User) -> str:
+    def issue(cls, user: User, *, expires_at=None) -> str:
         token = "fp_" + secrets.token_urlsafe(32)
-        cls.objects.create(user=user, digest=cls.digest_of(token))
+        cls.objects.create(user=user, digest=cls.digest_of(token), expires_at=expires_at)
         return token
 
 

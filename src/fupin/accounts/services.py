@@ -1,4 +1,10 @@
-"""Account services: create users with a role and a scope, issue tokens, throttle logins."""
+"""Account services: create users with a role and a scope, issue and revoke tokens, throttle logins.
+
+Login throttling is keyed by (account, IP address) and by IP address, never by the account alone:
+someone who knows a user name can slow themselves down, not lock the user out from their own
+address. Every login path (the workbench's form, the admin's) goes through Django's
+``authenticate`` and so through :class:`fupin.accounts.backends.ThrottledModelBackend`.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +12,16 @@ from datetime import timedelta
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from fupin import divisions
 from fupin.accounts.models import ApiToken, FailedLogin, Role, User
 
-MAX_FAILED_LOGINS = 5
+MAX_FAILED_LOGINS = 5             # per account and address, within LOCKOUT
+MAX_FAILED_FROM_ADDRESS = 20      # per address, whatever the accounts tried
 LOCKOUT = timedelta(minutes=15)
+TOKEN_DAYS = 90
 
 
 class AccountError(ValueError):
@@ -48,34 +56,63 @@ def create_user(username: str, role: str, region: str, password: str, *, email: 
     return user
 
 
-def issue_token(username: str) -> str:
+def _active_user(username: str) -> User:
     try:
-        user = User.objects.get(username=username, is_active=True)
+        return User.objects.get(username=username, is_active=True)
     except User.DoesNotExist:
         raise AccountError(f"用户 {username} 不存在或已停用 (no such active user)") from None
-    return ApiToken.issue(user)
+
+
+@transaction.atomic
+def issue_token(username: str, *, days: int = TOKEN_DAYS) -> str:
+    """A new token of the user, valid ``days`` days; the user's earlier tokens are revoked (one
+    token in use at a time, so a lost one is replaced by issuing a new one)."""
+    if not 1 <= days <= 3650:
+        raise AccountError("有效期应为 1–3650 天 (days must be 1–3650)")
+    user = _active_user(username)
+    now = timezone.now()
+    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
+    return ApiToken.issue(user, expires_at=now + timedelta(days=days))
+
+
+def revoke_tokens(username: str) -> int:
+    """Revoke every token of the user; the number revoked."""
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise AccountError(f"用户 {username} 不存在 (no such user)")
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def tokens_of(username: str) -> list[ApiToken]:
+    """The user's tokens, newest first (the digests only: a token is shown once, when issued)."""
+    return list(ApiToken.objects.filter(user__username=username).order_by("-created_at", "-pk"))
 
 
 def user_for_token(token: str) -> User | None:
+    now = timezone.now()
     found = (
         ApiToken.objects.select_related("user")
-        .filter(digest=ApiToken.digest_of(token), user__is_active=True)
+        .filter(digest=ApiToken.digest_of(token), user__is_active=True, revoked_at__isnull=True)
+        .filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
         .first()
     )
     if found is None:
         return None
-    ApiToken.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
+    ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
     return found.user
 
 
-def login_locked(username: str) -> bool:
-    since = timezone.now() - LOCKOUT
-    return FailedLogin.objects.filter(username=username, at__gte=since).count() >= MAX_FAILED_LOGINS
+def login_locked(username: str, ip: str) -> bool:
+    """Too many recent failures for this account from this address, or from this address at all."""
+    recent = FailedLogin.objects.filter(at__gte=timezone.now() - LOCKOUT)
+    from_here = recent.filter(ip=ip[:45])
+    return (from_here.filter(username=username[:150]).count() >= MAX_FAILED_LOGINS
+            or from_here.count() >= MAX_FAILED_FROM_ADDRESS)
 
 
 def record_failed_login(username: str, ip: str) -> None:
     FailedLogin.objects.create(username=username[:150], ip=ip[:45])
 
 
-def clear_failed_logins(username: str) -> None:
-    FailedLogin.objects.filter(username=username).delete()
+def clear_failed_logins(username: str, ip: str) -> None:
+    FailedLogin.objects.filter(username=username[:150], ip=ip[:45]).delete()

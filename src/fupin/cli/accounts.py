@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from fupin.accounts.services import AccountError, create_user, issue_token
+from fupin.accounts.services import (
+    AccountError,
+    create_user,
+    issue_token,
+    revoke_tokens,
+    tokens_of,
+)
 from fupin.cli.commands import UserError
 
 
@@ -20,9 +26,27 @@ def createuser_command(args) -> int:
     return 0
 
 
+def _when(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
 def token_command(args) -> int:
+    if args.list and args.revoke:
+        raise UserError("--list 与 --revoke 只能选一个 (give one of --list and --revoke)")
     try:
-        print(issue_token(args.username))
+        if args.revoke:
+            print(f"已吊销 (revoked) {revoke_tokens(args.username)} 个令牌 (tokens) of {args.username}")
+        elif args.list:
+            rows = tokens_of(args.username)
+            print("编号 (id)  签发 (issued)        到期 (expires)       最近使用 (last used)   状态 (state)")
+            for t in rows:
+                state = "已吊销 revoked" if t.revoked_at else "有效 active"
+                print(f"{t.pk:<9} {_when(t.created_at):<20} {_when(t.expires_at):<20} {_when(t.last_used_at):<22} {state}")
+            if not rows:
+                print("（无 none）")
+        else:
+            # The token itself is printed once, here; only its digest is stored.
+            print(issue_token(args.username, days=args.days))
     except AccountError as exc:
         raise UserError(str(exc)) from None
     return 0

@@ -155,8 +155,11 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
         "fupin.cli.accounts:createuser_command", database="always",
     ),
     Command(
-        "token", "为用户签发 API 令牌 (print a new API token for a user)",
-        (a("username"), a("--db")),
+        "token", "签发、列出或吊销用户的 API 令牌 (issue, list or revoke a user's API tokens)",
+        (a("username"), a("--db"),
+         a("--days", type=int, default=90, help="有效期天数（默认 90）；签发新令牌会吊销旧令牌 (days valid; a new token revokes the old)"),
+         a("--list", action="store_true", help="列出令牌（不显示令牌本身） (list the tokens, never the secrets)"),
+         a("--revoke", action="store_true", help="吊销该用户的全部令牌 (revoke every token of the user)")),
         "fupin.cli.accounts:token_command", database="always",
     ),
     Command(

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
+    # The admin signs in through the workbench's page (one form, one throttle, one lock message).
+    path("admin/", include("fupin.web.urls_admin")),
     path("admin/", admin.site.urls),
     path("api/", include("fupin.api.urls")),
     path("jobs/", include("fupin.web.urls_jobs")),

@@ -8,42 +8,26 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from fupin import divisions
+from fupin.accounts.backends import client_address
 from fupin.accounts.scoping import Scope
-from fupin.accounts.services import (
-    clear_failed_logins,
-    login_locked,
-    record_failed_login,
-)
+from fupin.accounts.services import login_locked
 from fupin.web import selectors
 
 
-def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")[:45]
-
-
 class ThrottledLoginView(auth_views.LoginView):
-    """Django's login, refused for a while after repeated failures for one username."""
+    """Django's login; the throttle itself is the authentication backend's (every login path,
+    the admin's included), this page only says so with a 429 while it holds."""
 
     template_name = "fupin/web/login.html"
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
         username = (request.POST.get("username") or "").strip()[:150]
-        if username and login_locked(username):
+        if username and login_locked(username, client_address(request)):
             locked = _("Too many failed attempts for this user. Try again in 15 minutes.")
             form = self.get_form_class()(request)
             return self.render_to_response(self.get_context_data(form=form, locked=locked), status=429)
         return super().post(request, *args, **kwargs)
-
-    def form_invalid(self, form):
-        username = (self.request.POST.get("username") or "").strip()
-        if username:
-            record_failed_login(username, client_ip(self.request))
-        return super().form_invalid(form)
-
-    def form_valid(self, form):
-        clear_failed_logins(form.get_user().username)
-        return super().form_valid(form)
 
 
 class LogoutView(auth_views.LogoutView):
@@ -53,6 +37,9 @@ class LogoutView(auth_views.LogoutView):
 @login_required
 def home(request):
     scope = Scope.of(request.user)
+    if not scope.can_read:
+        # A department's data steward only sends lists.
+        return redirect("monitoring:match")
     if scope.prefix:
         return redirect("web:dashboard", code=divisions.pad12(scope.prefix))
     # A national scope: the provinces with figures are the starting points.
