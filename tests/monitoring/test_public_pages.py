@@ -9,7 +9,7 @@ from django.test import Client
 
 from fupin.accounts.scoping import Scope
 from fupin.application.policy import current as current_policy
-from tests.monitoring.monitoring_helpers import TOWN, VILLAGE_A, pid
+from tests.monitoring.monitoring_helpers import TOWN, VILLAGE_A, VILLAGE_B, pid
 from tests.scopes import EVERYWHERE
 
 pytestmark = pytest.mark.django_db
@@ -48,13 +48,28 @@ def test_declaration_creates_a_lead_in_the_village_list_and_shows_a_receipt(regi
     assert f"/monitoring/{lead.pk}/" in client.get("/monitoring/").content.decode()
 
 
-def test_declaring_twice_while_open_returns_the_same_receipt(registry, client):
+def test_declaring_twice_while_open_shows_no_receipt_and_tells_the_village(registry, client, users):
+    """Issue 9: the second declaration (perhaps by someone else with this ID) gets no receipt."""
     from fupin.monitoring.models import Lead
 
     client.post("/declare/", form())
-    again = client.post("/declare/", form(text="再次申报"))
+    again = client.post("/declare/", form(text="屋顶被大风掀翻", phone="13700000000"))
     lead = Lead.objects.within(EVERYWHERE).get()
-    assert lead.receipt in again.content.decode() and Lead.objects.within(EVERYWHERE).count() == 1
+    html = again.content.decode()
+    assert again.status_code == 200 and lead.receipt not in html and "已有申报在办理，请联系村委会" in html
+    step = lead.steps.get(action="redeclared")
+    assert step.data["text"] == "屋顶被大风掀翻" and step.data["phone"] == "13700000000"
+    client.force_login(users["village"])
+    assert "屋顶被大风掀翻" in client.get(f"/monitoring/{lead.pk}/").content.decode()
+
+
+def test_declaration_links_a_household_only_inside_the_declared_village(registry, client, users):
+    """Issue 9: an ID registered in village A declared in village B must not show A's household to B."""
+    from fupin.monitoring.models import Lead
+
+    assert client.post("/declare/", form(village=VILLAGE_B, id_number=pid(3))).status_code == 200
+    lead = Lead.objects.within(EVERYWHERE).get()
+    assert (lead.region_code, lead.household_id, lead.evidence["registry_match"]) == (VILLAGE_B, "", False)
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [

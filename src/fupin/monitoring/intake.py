@@ -69,24 +69,35 @@ def declare(policy: PolicySet, *, name: str, phone: str, id_number: str, village
             text: str, consent: bool, now: datetime | None = None) -> tuple[Lead, bool]:
     """A farmer's self-declaration → (lead, created). The form has validated the fields.
 
-    The public form has no scope: the village is any registered village, and the declaration is
-    linked to the person's household wherever it is registered. The same ID number with a
-    self-declared lead still open gets that lead back (same receipt).
+    The public form has no scope and no login, so it must not disclose anything about an ID
+    number to whoever types it in. A declaration is linked to a household only inside the
+    village the declarant names. When a self-declared lead for the same ID number is still open
+    anywhere, no new lead is made and the caller gets that lead with ``created`` False: the
+    page must then show no receipt (it would be another person's if the ID was not theirs); the
+    repeated declaration is recorded as a step on the open lead so its village sees it.
     """
     at = now or clock.now()
     if not consent:
         raise IntakeError("须同意授权核查家庭经济状况 (the authorisation must be agreed)")
     if not idnumber.is_valid(id_number):
         raise IntakeError("证件号码不正确 (invalid ID number)")
-    public = Scope.system()  # the farmer names the village; nothing is shown back but a receipt
-    _village(public, village_code)
+    declared_village = Scope.system(village_code)
+    _village(declared_village, village_code)
     with transaction.atomic():
         open_lead = (Lead.objects.select_for_update().unscoped("one open declaration per ID number")
                      .filter(channel=Channel.SELF_DECLARATION, id_number=id_number, state__in=list(OPEN_STATES))
                      .order_by("pk").first())
         if open_lead is not None:
+            LeadStep.objects.create(
+                lead=open_lead, at=at, actor="申报人", action="redeclared", from_state=open_lead.state,
+                to_state=open_lead.state,
+                note=f"同一证件号码再次申报（申报村 {village_code}），请核实申报人身份：{text}",
+                data={"village": village_code, "name": name, "phone": phone, "hardship_type": hardship_type,
+                      "text": text})
+            log.info("repeated self-declaration recorded on lead %s (declared for village %s)",
+                     open_lead.pk, village_code)
             return open_lead, False
-        link = _household_of(public, id_number)
+        link = _household_of(declared_village, id_number)
         lead = _create_single(
             policy, channel=Channel.SELF_DECLARATION, at=at, region_code=village_code, receipt=new_receipt(),
             name=name, id_number=id_number, phone=phone, hardship_type=hardship_type, hardship_text=text,

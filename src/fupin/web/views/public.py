@@ -54,7 +54,10 @@ def declare(request):
     except (monitoring.IntakeError, PolicyError) as exc:
         form.add_error(None, str(exc))
         return _form_page(request, form, 400)
-    return render(request, "monitoring/declare_done.html", {"receipt": lead.receipt, "created": created})
+    # An ID number that already has an open declaration gets no receipt back: whoever typed it
+    # may not be that person (the village is told through a step on the open lead).
+    return render(request, "monitoring/declare_done.html", {"receipt": lead.receipt if created else "",
+                                                            "created": created})
 
 
 @require_http_methods(["GET", "POST"])
