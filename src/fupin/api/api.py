@@ -5,21 +5,34 @@ wrong role → 403)."""
 from __future__ import annotations
 
 import json
-from typing import Optional
+import logging
 
 from django.core.exceptions import PermissionDenied
+from django.db import DataError
 from django.http import FileResponse
 from django.utils import timezone, translation
-from ninja import File, Form, NinjaAPI, Query
+from ninja import File, Form, NinjaAPI
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from fupin.accounts.models import SensitiveView
-from fupin.accounts.scoping import Scope
+from fupin.accounts.scoping import Capability, Scope
 from fupin.api import schemas as S
 from fupin.api.auth import AUTH
 from fupin.api.monitoring import lead_out
+from fupin.api.params import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    NO_NUL,
+    HouseholdKey,
+    Page,
+    Region,
+    RegionPath,
+    RowId,
+    Year,
+    choice,
+)
 from fupin.application import assessment, monitoring
 from fupin.application import jobs as job_use_cases
 from fupin.application import policy as policy_provider
@@ -46,6 +59,8 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 
+log = logging.getLogger(__name__)
+
 STATUSES = (*exchange.POVERTY_STATUSES, "general")
 
 
@@ -59,11 +74,27 @@ def _bad_job(request, exc):
     return api.create_response(request, {"detail": str(exc)}, status=400)
 
 
+@api.exception_handler(DataError)
+def _unstorable(request, exc):
+    # The parameter types bound every value; this is the net under them (a value the database
+    # still cannot hold is the caller's error, not ours).
+    log.warning("API request refused by the database: %s", type(exc).__name__)
+    return api.create_response(request, {"detail": "参数值超出范围或含有非法字符 (a value is out of range or invalid)"},
+                               status=400)
+
+
 def _scope(request) -> Scope:
     return Scope.of(request.auth)
 
 
-def _region(code: Optional[str]) -> Optional[str]:
+def _reading(request) -> Scope:
+    """The caller's scope for a read of registry data (a steward's role reads none: 403)."""
+    scope = _scope(request)
+    scope.require_to(Capability.READ)
+    return scope
+
+
+def _region(code: str | None) -> str | None:
     if not code:
         return None
     if not code.isdigit() or len(code) > 12:
@@ -74,12 +105,10 @@ def _region(code: Optional[str]) -> Optional[str]:
 # --- households ----------------------------------------------------------------------------
 
 @api.get("/households", response=S.HouseholdPage, tags=["households"], summary="List households in your region")
-def list_households(request, year: Optional[int] = None, region: Optional[str] = None,
-                    status: Optional[str] = None, page: int = Query(1, ge=1)):
+def list_households(request, year: Year = None, region: Region = None,
+                    status: str | None = choice(None, STATUSES), page: Page = 1):
     """A page of households (ID numbers and phones masked); ``total`` counts within your region."""
-    if status and status not in STATUSES:
-        raise HttpError(422, f"status 应为 {'、'.join(STATUSES)} 之一 (status must be one of these)")
-    scope = _scope(request)
+    scope = _reading(request)
     year = year or assessment_selectors.latest_year(scope)
     filters = assessment_selectors.HouseholdFilter(year=year, region=_region(region), status=status)
     households = assessment_selectors.household_list(scope, filters)
@@ -100,7 +129,7 @@ def list_households(request, year: Optional[int] = None, region: Optional[str] =
     return {"items": items, "page": page, "page_size": size, "total": total}
 
 
-def _verdict(scope: Scope, household) -> Optional[dict]:
+def _verdict(scope: Scope, household) -> dict | None:
     verdict = assessment_selectors.latest_verdict(scope, household.household_id, household.year)
     if verdict is None:
         return None
@@ -121,10 +150,10 @@ def _verdict(scope: Scope, household) -> Optional[dict]:
 
 @api.get("/households/{household_id}", response=S.HouseholdOut, tags=["households"],
          summary="One household with its members and latest verdict")
-def get_household(request, household_id: str, year: Optional[int] = None):
+def get_household(request, household_id: HouseholdKey, year: Year = None):
     """Members' ID numbers and the phone are masked unless your role may see them in full;
     every full view is logged."""
-    scope = _scope(request)
+    scope = _reading(request)
     household = registry_selectors.household_file(scope, household_id, year)
     sensitive = scope.can_see_sensitive
     shown = (lambda v: v) if sensitive else (lambda v: idnumber.mask(v) if v else v)
@@ -136,6 +165,8 @@ def get_household(request, household_id: str, year: Optional[int] = None):
                if f.name != "household_id"}
         row["household_id"] = m.household_key
         row["id_number"] = shown(m.id_number)
+        if not sensitive:  # health is personal data, as the ID number is
+            row["health"] = row["disability_grade"] = None
         members.append(row)
     if sensitive:
         SensitiveView.objects.create(user=request.auth, household_id=household.household_id, year=household.year,
@@ -148,7 +179,7 @@ def get_household(request, household_id: str, year: Optional[int] = None):
 
 @api.post("/households/{household_id}/elimination", response={201: dict, 403: S.ErrorOut, 409: S.ErrorOut},
           tags=["households"], summary="Start a risk elimination for a monitored household")
-def start_elimination(request, household_id: str):
+def start_elimination(request, household_id: HouseholdKey):
     """Creates (or returns, when already started) the household's elimination lead; its steps are
     taken at ``/api/monitoring/leads/{id}/steps`` like any lead's."""
     try:
@@ -177,10 +208,10 @@ def _figures(stat) -> dict:
 
 @api.get("/regions/{code}/summary", response=S.RegionSummary, tags=["regions"],
          summary="Figures of a region and its subregions")
-def region_summary(request, code: str, year: Optional[int] = None):
+def region_summary(request, code: RegionPath, year: Year = None):
     """Precomputed figures (refreshed by each import and assessment) for a region in your scope;
     the registry's counts exist for a year before it is assessed."""
-    area = _scope(request).narrow(_region(code))
+    area = _reading(request).narrow(_region(code))
     year = year or assessment_selectors.latest_year(area)
     stat = assessment_selectors.region_stat(area, area.prefix, year) if year else None
     if stat is None:
@@ -192,7 +223,7 @@ def region_summary(request, code: str, year: Optional[int] = None):
 
 @api.get("/policy", response={200: S.PolicyOut, 403: S.ErrorOut}, tags=["policy"],
          summary="The policy values in force for a year and region, with their sources")
-def policy_values(request, year: Optional[int] = None, region: Optional[str] = None):
+def policy_values(request, year: Year = None, region: Region = None):
     """Analysts and administrators: every parameter as it resolves for ``year`` (default: this
     year) and ``region`` (inside your scope), the file that set it, its source and confidence."""
     scope = _scope(request)
@@ -219,7 +250,8 @@ def _fresh(request, job) -> Job:
 
 @api.post("/jobs/import", response={201: S.JobOut, 400: S.ErrorOut, 403: S.ErrorOut}, tags=["jobs"],
           summary="Upload a file and import it in the background")
-def start_import(request, file: UploadedFile = File(...), year: Optional[int] = Form(None)):
+def start_import(request, file: UploadedFile = File(...),
+                 year: int | None = Form(None, ge=FIRST_YEAR, le=LAST_YEAR)):
     """An .xlsx workbook, a flat national .csv, or a .zip of a CSV/Parquet folder. Households
     outside your region make the job fail without loading anything."""
     return Status(201, _job_out(_fresh(request, job_use_cases.start_import(_scope(request), file, year=year))))
@@ -227,7 +259,8 @@ def start_import(request, file: UploadedFile = File(...), year: Optional[int] = 
 
 @api.post("/jobs/match", response={201: S.JobOut, 400: S.ErrorOut, 403: S.ErrorOut}, tags=["jobs"],
           summary="Upload a department's list and match it against the registry in the background")
-def start_match(request, file: UploadedFile = File(...), kind: str = Form(...), year: int = Form(...)):
+def start_match(request, file: UploadedFile = File(...), kind: str = Form(..., max_length=32, pattern=NO_NUL),
+                year: int = Form(..., ge=FIRST_YEAR, le=LAST_YEAR)):
     """.xlsx, .csv or .parquet in the department's layout (docs/department-layouts.md); the
     households that trigger become leads of their villages."""
     return Status(201, _job_out(_fresh(request, job_use_cases.start_match(_scope(request), file, kind=kind,
@@ -251,7 +284,7 @@ def start_export(request, payload: S.YearRegionIn):
 
 
 @api.get("/jobs/{job_id}", response=S.JobOut, tags=["jobs"], summary="State and result of a job")
-def get_job(request, job_id: int):
+def get_job(request, job_id: RowId):
     scope = _scope(request)
     if not scope.can_run_jobs:
         raise PermissionDenied
@@ -260,11 +293,11 @@ def get_job(request, job_id: int):
 
 @api.get("/jobs/{job_id}/download", tags=["jobs"], summary="Download a finished job's output or rejects file",
          response={200: None, 404: S.ErrorOut})
-def download(request, job_id: int, file: str = Query("output", pattern="^(output|rejects)$")):
+def download(request, job_id: RowId, file: str = choice("output", ("output", "rejects"))):
     scope = _scope(request)
     if not scope.can_run_jobs:
         raise PermissionDenied
-    path, name = job_selectors.job_file(scope, job_id, file)
+    path, name = job_use_cases.download(scope, job_id, file)
     return FileResponse(open(path, "rb"), as_attachment=True, filename=name)
 
 

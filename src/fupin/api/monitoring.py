@@ -14,14 +14,27 @@ from datetime import date, datetime
 from ninja import Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
+from pydantic import Field
 
-from fupin.accounts.scoping import Scope
+from fupin.accounts.scoping import Capability, Scope
+from fupin.api.params import (
+    MAX_LIMIT,
+    BodyId,
+    Key,
+    Limit,
+    Offset,
+    Region,
+    RowId,
+    Text,
+    choice,
+)
 from fupin.application import monitoring
 from fupin.application import policy as policy_provider
 from fupin.engine import idnumber
 from fupin.engine import rules as R
 from fupin.engine.policy import PolicyError
 from fupin.monitoring import deadlines, selectors
+from fupin.monitoring.models import Channel, Purpose, State
 
 
 class LeadOut(Schema):
@@ -50,11 +63,11 @@ class LeadOut(Schema):
 
 
 class StepIn(Schema):
-    action: str
-    note: str = ""
-    reason: str = ""
+    action: Key
+    note: Text = ""
+    reason: Text = ""
     authorisation_signed: bool = False
-    household_id: str = ""
+    household_id: Key = ""
     notice_start: date | None = None
     category: str = ""
     risk_types: list[str] = []
@@ -63,7 +76,7 @@ class StepIn(Schema):
 
 
 class BulkIn(StepIn):
-    leads: list[int]
+    leads: list[BodyId] = Field(..., max_length=MAX_LIMIT)
 
 
 class BulkOut(Schema):
@@ -86,18 +99,25 @@ def _params(body: StepIn) -> dict:
     return {k: v for k, v in data.items() if v not in (None, "", [], False)}
 
 
-def list_leads(request, state: str = "open", region: str | None = None, channel: str | None = None,
-               purpose: str | None = None, overdue: bool = False, limit: int = 100, offset: int = 0):
-    qs = selectors.lead_list(Scope.of(request.user), selectors.LeadFilter(
+def _reading(request) -> Scope:
+    scope = Scope.of(request.user)
+    scope.require_to(Capability.READ)
+    return scope
+
+
+def list_leads(request, state: str = choice("open", ("open", *State.values)), region: Region = None,
+               channel: str | None = choice(None, Channel.values), purpose: str | None = choice(None, Purpose.values),
+               overdue: bool = False, limit: Limit = 100, offset: Offset = 0):
+    qs = selectors.lead_list(_reading(request), selectors.LeadFilter(
         region=region, state=state, channel=channel, purpose=purpose, overdue=overdue))
-    return [lead_out(lead) for lead in qs[offset:offset + min(limit, 500)]]
+    return [lead_out(lead) for lead in qs[offset:offset + limit]]
 
 
-def get_lead(request, lead_id: int):
-    return lead_out(selectors.lead_detail(Scope.of(request.user), lead_id))
+def get_lead(request, lead_id: RowId):
+    return lead_out(selectors.lead_detail(_reading(request), lead_id))
 
 
-def step(request, lead_id: int, body: StepIn):
+def step(request, lead_id: RowId, body: StepIn):
     try:
         lead = monitoring.take_step(Scope.of(request.user), policy_provider.current(), lead_id, body.action,
                                     **_params(body))
@@ -112,8 +132,8 @@ def bulk(request, body: BulkIn):
     return Status(200 if result.ok else 409, {"applied": result.applied, "refused": result.refused})
 
 
-def overdue(request, region: str | None = None):
-    return selectors.overdue_by_region(Scope.of(request.user), region=region)
+def overdue(request, region: Region = None):
+    return selectors.overdue_by_region(_reading(request), region=region)
 
 
 def build_router() -> Router:

@@ -8,6 +8,7 @@ from typing import Any, Optional
 from ninja import Schema
 from pydantic import create_model
 
+from fupin.api.params import BodyRegion, BodyYear
 from fupin.engine import schema as exchange
 
 _TYPES = {"text": str, "code": str, "month": str, "region": str, "id_number": str, "causes": str,
@@ -23,14 +24,14 @@ def _exchange_model(name: str, table: str, extra: dict) -> type[Schema]:
 class HouseholdItem(Schema):
     household_id: str
     year: int
-    region_code: Optional[str] = None
-    hamlet: Optional[str] = None
-    registered: Optional[bool] = None
-    poverty_status: Optional[str] = None
-    monitoring_category: Optional[str] = None
-    head_name: Optional[str] = None
-    head_id_number: Optional[str] = None  # masked
-    phone: Optional[str] = None           # masked
+    region_code: str | None = None
+    hamlet: str | None = None
+    registered: bool | None = None
+    poverty_status: str | None = None
+    monitoring_category: str | None = None
+    head_name: str | None = None
+    head_id_number: str | None = None  # masked
+    phone: str | None = None           # masked
 
 
 class HouseholdPage(Schema):
@@ -77,10 +78,10 @@ class RegionFigures(Schema):
     registered_people: int
     remaining_poor_households: int
     remaining_poor_people: int
-    registered_rural_population: Optional[int] = None
-    incidence: Optional[float] = None
-    projected_incidence: Optional[float] = None
-    exit_eligible: Optional[bool] = None
+    registered_rural_population: int | None = None
+    incidence: float | None = None
+    projected_incidence: float | None = None
+    exit_eligible: bool | None = None
     households_by_status: dict[str, int]
     people_by_status: dict[str, int]
     unmet: dict[str, int]
@@ -101,18 +102,18 @@ class JobOut(Schema):
     stage_label: str
     message: str
     region: str
-    year: Optional[int] = None
+    year: int | None = None
     input_name: str
     result: dict[str, Any]
     files: list[str]
     created_at: datetime
-    started_at: Optional[datetime] = None
-    finished_at: Optional[datetime] = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
 
 
 class YearRegionIn(Schema):
-    year: int
-    region: Optional[str] = None
+    year: BodyYear
+    region: BodyRegion = None
 
 
 class ErrorOut(Schema):

@@ -27,6 +27,6 @@ def render_html(scope: Scope, village: str) -> str:
 
 def render_pdf(scope: Scope, village: str) -> bytes:
     # WeasyPrint (and Pango under it) loads only when a PDF is asked for.
-    from weasyprint import HTML  # noqa: PLC0415
+    from weasyprint import HTML
 
     return HTML(string=render_html(scope, village)).write_pdf()

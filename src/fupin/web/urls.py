@@ -1,6 +1,7 @@
 from django.urls import include, path, re_path
 
-from fupin.web.views import auth, households, policy, worklists
+import fupin.web.converters  # noqa: F401 — registers id, year, village, household
+from fupin.web.views import audit, auth, households, policy, worklists
 
 app_name = "web"
 
@@ -12,15 +13,16 @@ urlpatterns = [
     path("accounts/logout/", auth.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("households/", households.household_list, name="households"),
-    path("households/<str:household_id>/", households.household_detail, name="household"),
-    path("households/<str:household_id>/<int:year>/edit/", households.household_edit, name="household_edit"),
-    path("households/<str:household_id>/<int:year>/members/<int:member_pk>/edit/", households.member_edit,
+    path("households/<household:household_id>/", households.household_detail, name="household"),
+    path("households/<household:household_id>/<year:year>/edit/", households.household_edit, name="household_edit"),
+    path("households/<household:household_id>/<year:year>/members/<id:member_pk>/edit/", households.member_edit,
          name="member_edit"),
-    path("households/<str:household_id>/<int:year>/assess/", households.household_assess, name="household_assess"),
-    path("households/<str:household_id>/<int:year>/reveal/", households.reveal, name="household_reveal"),
-    path("households/<str:household_id>/<int:year>/elimination/", households.household_elimination,
+    path("households/<household:household_id>/<year:year>/assess/", households.household_assess, name="household_assess"),
+    path("households/<household:household_id>/<year:year>/reveal/", households.reveal, name="household_reveal"),
+    path("households/<household:household_id>/<year:year>/elimination/", households.household_elimination,
          name="household_elimination"),
     path("policy/", policy.policy_page, name="policy"),
+    path("audit/", audit.audit_log, name="audit"),
     re_path(rf"^worklists/{CODE}/$", worklists.worklist, name="worklist"),
     re_path(rf"^worklists/{CODE}/export/$", worklists.worklist_export, name="worklist_export"),
     re_path(rf"^dashboard/{CODE}/$", worklists.dashboard, name="dashboard"),

@@ -1,5 +1,6 @@
 from django.urls import path
 
+import fupin.web.converters  # noqa: F401 — registers id, year, village, household
 from fupin.web.views import jobs as views
 
 app_name = "jobs"
@@ -9,7 +10,7 @@ urlpatterns = [
     path("import/", views.start_import, name="import"),
     path("assess/", views.start_assessment, name="assess"),
     path("export/", views.start_export, name="export"),
-    path("<int:pk>/", views.job_detail, name="detail"),
-    path("<int:pk>/progress/", views.job_progress, name="progress"),
-    path("<int:pk>/download/<str:which>/", views.download, name="download"),
+    path("<id:pk>/", views.job_detail, name="detail"),
+    path("<id:pk>/progress/", views.job_progress, name="progress"),
+    path("<id:pk>/download/<str:which>/", views.download, name="download"),
 ]

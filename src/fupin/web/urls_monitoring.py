@@ -1,5 +1,6 @@
 from django.urls import path
 
+import fupin.web.converters  # noqa: F401 — registers id, year, village, household
 from fupin.web.views import monitoring as views
 
 app_name = "monitoring"
@@ -10,10 +11,10 @@ urlpatterns = [
     path("bulk/", views.bulk_step, name="bulk"),
     path("overdue/", views.overdue, name="overdue"),
     path("match/", views.match_upload, name="match"),
-    path("match/<int:pk>/rejects.xlsx", views.match_rejects, name="match_rejects"),
-    path("notice/<str:village>/", views.notice_html, name="notice"),
-    path("notice/<str:village>/notice.pdf", views.notice_pdf, name="notice_pdf"),
-    path("<int:pk>/", views.lead_detail, name="detail"),
-    path("<int:pk>/step/", views.lead_step, name="step"),
-    path("<int:pk>/assistance/", views.assistance_add, name="assistance"),
+    path("match/<id:pk>/rejects.xlsx", views.match_rejects, name="match_rejects"),
+    path("notice/<village:village>/", views.notice_html, name="notice"),
+    path("notice/<village:village>/notice.pdf", views.notice_pdf, name="notice_pdf"),
+    path("<id:pk>/", views.lead_detail, name="detail"),
+    path("<id:pk>/step/", views.lead_step, name="step"),
+    path("<id:pk>/assistance/", views.assistance_add, name="assistance"),
 ]
