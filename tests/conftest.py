@@ -213,6 +213,14 @@ def run_jobs(immediate_queue, django_capture_on_commit_callbacks):
 # --- data ------------------------------------------------------------------------------------------
 
 @pytest.fixture
+def divisions_loaded(transactional_db):
+    """Transactional tests flush the database, official divisions included: load them again."""
+    from fupin.registry.services.divisions import ensure_divisions
+
+    ensure_divisions()
+
+
+@pytest.fixture
 def two_counties(db):
     """60 generated households in town 500101102 (villages TOWN + 2NN) and 20 in 涪陵区, loaded as
     an import loads them (the rows, then the region figures)."""

@@ -14,10 +14,3 @@ def registry(db):
     load(h, m, r)
     return h, m
 
-
-@pytest.fixture
-def divisions_loaded(transactional_db):
-    """Transactional tests flush the database, official divisions included: load them again."""
-    from fupin.registry.services.divisions import ensure_divisions
-
-    ensure_divisions()

@@ -127,6 +127,19 @@ def test_member_id_number_of_another_household_is_refused(data, cadre):
     assert [i.code for i in refused.value.result.errors if i.field == "id_number"] == ["Q04"]
 
 
+def test_member_id_number_registered_in_another_region_is_refused_without_naming_it(data, cadre):
+    """Issue 9: the Q04 of an edit must not tell a village cadre where a foreign ID is registered."""
+    from fupin.registry.models import Member
+    from fupin.registry.services.edits import EditRejected, edit_member
+
+    son = Member.objects.within(EVERYWHERE).get(household_key="H1", relationship="之子")
+    foreign = Member.objects.within(EVERYWHERE).get(household_key="X1").id_number
+    with pytest.raises(EditRejected) as refused:
+        edit_member(Scope.of(cadre), son.pk, {"id_number": foreign}, version=son.version)
+    [issue] = [i for i in refused.value.result.errors if i.field == "id_number"]
+    assert issue.code == "Q04" and "X1" not in issue.message_zh and "其他地区登记" in issue.message_zh
+
+
 def test_stale_edit_is_refused_and_nothing_is_overwritten(data, cadre):
     from fupin.registry.services.edits import StaleEdit, edit_household
 

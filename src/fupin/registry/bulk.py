@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import polars as pl
 from django.db import connection
@@ -200,7 +200,7 @@ def _history_insert(model, history_type: str, *, user_id: int | None, reason: st
     """The INSERT … SELECT head that copies rows of ``model`` into its history table."""
     historical = model.history.model
     target_cols, source_exprs, params = [], [], []
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     fixed = {"history_date": now, "history_type": history_type, "history_change_reason": reason,
              "history_user_id": user_id}
     for field in historical._meta.concrete_fields:

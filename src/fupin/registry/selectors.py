@@ -13,7 +13,7 @@ from django.http import Http404
 
 from fupin import divisions
 from fupin.accounts.scoping import Scope
-from fupin.engine import facts
+from fupin.engine import facts, idnumber
 from fupin.registry.models import Household, Member, Region
 
 SEARCH_LIMIT = 500  # households a search can return; a name search wider than that needs filters
@@ -70,13 +70,31 @@ def household_members(household: Household) -> list[Member]:
     return list(household.members.order_by("id"))
 
 
-def field_history(household: Household, limit: int = 200) -> list[dict]:
+# Values a change history never shows in full: ID numbers and phones are masked for everyone (a
+# reveal is a logged act of its own); health is shown only to roles that may reveal.
+ALWAYS_MASKED = ("id_number", "phone")
+REVEAL_ONLY = ("health", "disability_grade")
+
+
+def field_history(household: Household, limit: int = 200, *, scope: Scope | None = None) -> list[dict]:
     """Changes of every field of the household and its members, newest first.
 
     ``household`` has been read within a scope; its history and its members' history are reached
     through it. Each entry: when, who, what (household or member name), field label, old and new
-    value.
+    value — ID numbers and phones masked, health hidden unless ``scope`` may reveal.
     """
+    reveal = scope is not None and scope.can_see_sensitive
+
+    def shown(field_name: str, value) -> str:
+        text = _shown(value)
+        if not text:
+            return text
+        if field_name in ALWAYS_MASKED:
+            return idnumber.mask(text)
+        if field_name in REVEAL_ONLY and not reveal:
+            return "（已隐藏）"
+        return text
+
     entries: list[dict] = []
 
     def diff_records(records, label_of):
@@ -98,8 +116,8 @@ def field_history(household: Household, limit: int = 200) -> list[dict]:
                     continue
                 field = newer.instance_type._meta.get_field(change.field)
                 entries.append({"at": newer.history_date, "who": who, "what": label_of(newer),
-                                "field": str(field.verbose_name), "old": _shown(change.old),
-                                "new": _shown(change.new)})
+                                "field": str(field.verbose_name), "old": shown(change.field, change.old),
+                                "new": shown(change.field, change.new)})
 
     diff_records(
         household.history.select_related("history_user").order_by("-history_date", "-history_id")[:limit],

@@ -28,6 +28,8 @@ from fupin.accounts.scoping import Scope, get_scoped
 from fupin.engine import schema
 from fupin.registry.models import Household, Member, exchange_fields
 from fupin.registry.services.imports import (
+    Q04_INSIDE_EN,
+    Q04_INSIDE_ZH,
     Q04_STORED_EN,
     Q04_STORED_ZH,
     conflicts_with_database,
@@ -79,21 +81,29 @@ def _province(household: Household) -> str:
     return (household.region_code or "50")[:2]
 
 
-def _member_conflicts(household: Household, members: list[dict]) -> set[str]:
-    """ID numbers of these members already registered in another household of the same year
-    (the import's rule, :func:`~fupin.registry.services.imports.conflicts_with_database`)."""
+def _member_conflicts(scope: Scope, household: Household, members: list[dict]) -> dict[str, str]:
+    """ID number → the other household, for members already registered in another household of
+    the same year (the import's rule, :func:`~fupin.registry.services.imports.conflicts_with_database`);
+    the other household is '' when it lies outside the editor's scope (it is not named)."""
     ids = [m.get("id_number") or "" for m in members]
     incoming = pl.DataFrame({"household_id": [household.household_id] * len(ids), "year": [household.year] * len(ids),
                              "id_number": ids}, schema={"household_id": pl.String, "year": pl.Int32,
                                                         "id_number": pl.String})
     keys = incoming.select("household_id", "year").unique()
     clashes = conflicts_with_database(keys, incoming, stored_members_with_ids(ids, household.year))
-    return set(clashes["id_number"].to_list())
+    visible = set(Household.objects.within(scope).filter(
+        year=household.year, household_id__in=clashes["other_household_id"].to_list()
+    ).values_list("household_id", flat=True))
+    return {i: (other if other in visible else "") for i, other in clashes.select("id_number", "other_household_id").rows()}
 
 
-def _q04(member_index: int) -> FieldIssue:
+def _q04(member_index: int, other_household_id: str) -> FieldIssue:
+    if other_household_id:
+        zh, en = Q04_INSIDE_ZH.format(other_household_id), Q04_INSIDE_EN.format(other_household_id)
+    else:
+        zh, en = Q04_STORED_ZH, Q04_STORED_EN
     return FieldIssue(table="members", field="id_number", member_index=member_index, code="Q04", severity="error",
-                      message_zh=Q04_STORED_ZH, message_en=Q04_STORED_EN)
+                      message_zh=zh, message_en=en)
 
 
 def _validate(scope: Scope, household: Household, household_texts: dict, member_texts: list[dict]) -> ValidationResult:
@@ -105,10 +115,10 @@ def _validate(scope: Scope, household: Household, household_texts: dict, member_
             message_zh="区划代码不在您的管辖范围内，不能把户迁出本辖区",
             message_en="this region code is outside your scope",
         ))
-    clashes = _member_conflicts(household, result.members)
+    clashes = _member_conflicts(scope, household, result.members)
     for i, m in enumerate(result.members):
         if m.get("id_number") in clashes:
-            result.issues.append(_q04(i))
+            result.issues.append(_q04(i, clashes[m["id_number"]]))
     return result
 
 

@@ -13,7 +13,8 @@ has refused rows outside the importer's scope. Here, against the database:
    removal writes a history row with the import batch as its reason.
 
 All of it runs in one transaction, so an error or Ctrl-C leaves the database as it was, and
-importing the same file twice changes nothing.
+importing the same file twice changes nothing. Imports are serialised (:func:`hold_import_lock`):
+their checks and writes read country-wide keys, so two at once would each miss the other's rows.
 """
 
 from __future__ import annotations
@@ -21,13 +22,47 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import polars as pl
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from fupin import divisions
 from fupin.accounts.scoping import Scope
 from fupin.registry import bulk
 from fupin.registry.models import Household, ImportBatch, Member, Region
+
+# One advisory lock for every import of the deployment (an arbitrary 64-bit constant: "fupin-im").
+IMPORT_LOCK = 0x66757069_6E2D696D & 0x7FFFFFFFFFFFFFFF
+IMPORT_LOCK_WAIT_SECONDS = 600
+
+
+class ImportBusy(Exception):
+    """Another import held the registry for longer than an import waits; the message is for users."""
+
+
+def hold_import_lock(progress=None) -> None:
+    """Serialise imports: inside the caller's transaction, wait for any other import to commit.
+
+    On PostgreSQL, a transaction-level advisory lock: released at commit or rollback, so a killed
+    process never leaves it held. The import waits up to ``IMPORT_LOCK_WAIT_SECONDS``, then gives up with
+    a message to try again later. The checks that read the stored keys (S02, Q04) run after this,
+    so they see the rows of the import that went first. SQLite serialises writers by itself.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [IMPORT_LOCK])
+        if cursor.fetchone()[0]:
+            return
+        if progress:
+            progress("waiting", 0, 1)
+        cursor.execute(f"SET LOCAL lock_timeout = '{int(IMPORT_LOCK_WAIT_SECONDS)}s'")
+        try:
+            with transaction.atomic():
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK])
+        except OperationalError:
+            raise ImportBusy("另一个导入正在进行，等待超时，本次未导入任何数据，请稍后重试 "
+                             "(another import is still running; nothing was imported, try again later)") from None
+        cursor.execute("SET LOCAL lock_timeout = 0")
 
 
 @dataclass
@@ -57,9 +92,12 @@ class ImportReport:
 
 
 # Q04 against the database (rules.md section 5): the messages of a person already registered in
-# another household of the same year, for an import's rejects and an edit's form alike.
-Q04_STORED_ZH = "此人已登记在同年度的另一户中：一人不能同属两户，请核实后修正其中一户"
-Q04_STORED_EN = "this person is already registered in another household of the same year"
+# another household of the same year, for an import's rejects and an edit's form alike. The other
+# household is named only when it lies inside the scope of the one who is told.
+Q04_STORED_ZH = "此证件号码已在其他地区登记，请联系县级管理员（一人不能同属两户）"
+Q04_STORED_EN = "this ID number is registered in another region; contact the county administrator"
+Q04_INSIDE_ZH = "此人已登记在同年度的另一户（户编号 {}）中：一人不能同属两户，请核实后修正其中一户"
+Q04_INSIDE_EN = "this person is already registered in household {} of the same year"
 
 
 def stored_members_with_ids(id_numbers: list[str], year: int) -> pl.DataFrame:
