@@ -220,3 +220,18 @@ def test_an_elimination_outside_the_scope_is_not_found(client, registry, village
     household_id = _monitored_household_of(village_user)
     response = client.post(f"/api/households/{household_id}/elimination", **api_headers(other_county_user))
     assert response.status_code == 404
+
+
+def test_a_read_only_role_gets_no_health_of_members(client, registry, make_user, api_headers):
+    analyst = make_user("analyst_cq", "analyst", "50")
+    household_id = Household.objects.within(EVERYWHERE).filter(year=2020).values_list("household_id", flat=True)[0]
+    body = client.get(f"/api/households/{household_id}", **api_headers(analyst)).json()
+    assert body["sensitive_shown"] is False
+    assert all(m["health"] is None and m["disability_grade"] is None for m in body["members"])
+
+
+def test_a_steward_reads_no_registry_data(client, registry, steward_user, api_headers):
+    auth = api_headers(steward_user)
+    assert client.get("/api/households", **auth).status_code == 403
+    assert client.get("/api/regions/500101/summary", **auth).status_code == 403
+    assert client.get("/api/monitoring/leads", **auth).status_code == 403

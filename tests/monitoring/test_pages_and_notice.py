@@ -105,6 +105,12 @@ def test_upload_page_queues_a_matching_job_for_stewards_and_keeps_its_rejects(re
     assert client.get(link).status_code == 200
     client.force_login(users["county_other"])
     assert client.get(link).status_code == 404
+    # Issue 9: the rejects hold full ID numbers and medical costs: not for analysts, and logged.
+    client.force_login(users["analyst"])
+    assert client.get(link).status_code == 403
+    from fupin.accounts.models import SensitiveView
+
+    assert SensitiveView.objects.within(EVERYWHERE).filter(user=users["steward"], what__startswith="download").exists()
     bad = io.BytesIO("名字\n张三\n".encode())
     bad.name = "x.csv"
     client.force_login(users["steward"])

@@ -94,6 +94,22 @@ def test_household_page_shows_the_change_history_of_an_edit(assessed, village_us
     assert village_user.username in html and "不愁吃" in html
 
 
+def test_change_history_masks_phones_and_ids_and_hides_health_from_read_only_roles(assessed, village_user,
+                                                                                   client, analyst_user):
+    """Issue 9: the history showed full old and new phones and IDs to read-only roles."""
+    from fupin.registry.models import Household, Member
+    from fupin.registry.services.edits import edit_household, edit_member
+
+    h = Household.objects.within(EVERYWHERE).get(household_id="H1")
+    edit_household(Scope.of(village_user), h.pk, {"phone": "13900001111"}, version=h.version)
+    wife = Member.objects.within(EVERYWHERE).get(household_key="H1", relationship="配偶")
+    edit_member(Scope.of(village_user), wife.pk, {"health": "患有大病"}, version=wife.version)
+    client.force_login(analyst_user)
+    html = client.get(f"/households/H1/?year={YEAR}").content.decode()
+    assert "13900001111" not in html and "13812345678" not in html and "1390***1111" in html
+    assert head_id("H1") not in html and "患有大病" not in html
+
+
 def test_household_page_query_count_is_bounded(assessed, cadre_client, django_assert_max_num_queries):
     with django_assert_max_num_queries(20):
         cadre_client.get(f"/households/H1/?year={YEAR}")

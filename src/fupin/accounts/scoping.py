@@ -28,13 +28,46 @@ from django.http import Http404
 from fupin import divisions
 from fupin.accounts.roles import Role
 
-SYSTEM = "system"  # the operator at the command line: every right within the scope
-READ_ONLY_ROLES = {Role.ANALYST}
-# Roles that may see full ID numbers and phones in a household file (each view is logged).
-SENSITIVE_ROLES = {Role.VILLAGE, Role.TOWN, Role.COUNTY, Role.ADMIN, SYSTEM}
-EDIT_ROLES = {Role.VILLAGE, Role.TOWN, Role.COUNTY, Role.ADMIN, SYSTEM}
-JOB_ROLES = {Role.COUNTY, Role.ADMIN, Role.STEWARD, SYSTEM}
-POLICY_ROLES = {Role.ANALYST, Role.ADMIN, SYSTEM}
+SYSTEM = "system"  # the operator at the command line: every capability within the scope
+
+
+class Capability:
+    """What a role may do inside its scope (one table, :data:`CAPABILITIES`)."""
+
+    READ = "read"                  # registry pages, lists, dashboards, leads
+    EDIT = "edit"                  # edit households and members, record leads, take workflow steps
+    REVEAL = "reveal"              # see full ID numbers and phones on request (each view logged)
+    IMPORT = "import"              # load registry files (a write to every household they touch)
+    ASSESS = "assess"              # run and store assessments (with their leads)
+    MATCH = "match"                # upload department lists for matching, and their rejects
+    EXPORT = "export"              # export the registry with full ID numbers (each download logged)
+    POLICY = "policy"              # see the policy values in force with their sources
+    AUDIT = "audit"                # read the log of sensitive views and downloads
+
+
+C = Capability
+CAPABILITIES: dict[str, frozenset[str]] = {
+    Role.VILLAGE: frozenset({C.READ, C.EDIT, C.REVEAL}),
+    Role.TOWN: frozenset({C.READ, C.EDIT, C.REVEAL}),
+    Role.COUNTY: frozenset({C.READ, C.EDIT, C.REVEAL, C.IMPORT, C.ASSESS, C.MATCH, C.EXPORT}),
+    Role.ANALYST: frozenset({C.READ, C.POLICY}),
+    # A department's data steward sends lists and nothing else: no registry page, no export.
+    Role.STEWARD: frozenset({C.MATCH}),
+    Role.ADMIN: frozenset({C.READ, C.EDIT, C.REVEAL, C.IMPORT, C.ASSESS, C.MATCH, C.EXPORT, C.POLICY, C.AUDIT}),
+    SYSTEM: frozenset({C.READ, C.EDIT, C.REVEAL, C.IMPORT, C.ASSESS, C.MATCH, C.EXPORT, C.POLICY, C.AUDIT}),
+}
+JOB_CAPABILITIES = frozenset({C.IMPORT, C.ASSESS, C.MATCH, C.EXPORT})
+REFUSALS = {
+    C.READ: "您的角色不能查看登记数据",
+    C.EDIT: "只读角色不能修改数据",
+    C.REVEAL: "您的角色不能查看完整证件号码和电话",
+    C.IMPORT: "您的角色不能导入登记数据",
+    C.ASSESS: "您的角色不能运行评估",
+    C.MATCH: "您的角色不能上传部门数据",
+    C.EXPORT: "您的角色不能导出登记数据",
+    C.POLICY: "您的角色不能查看政策参数",
+    C.AUDIT: "只有管理员可以查看敏感信息访问记录",
+}
 
 # Models that are not regional, with the reason (tests/accounts check every model is scoped or here).
 UNSCOPED_MODELS: dict[str, str] = {
@@ -131,21 +164,33 @@ class Scope:
     def is_system(self) -> bool:
         return self.role == SYSTEM
 
+    def can(self, capability: str) -> bool:
+        return capability in CAPABILITIES.get(self.role, frozenset())
+
+    def require_to(self, capability: str) -> None:
+        """PermissionDenied (403) unless the role has ``capability``."""
+        if not self.can(capability):
+            raise PermissionDenied(f"{REFUSALS.get(capability, '权限不足')} (your role may not: {capability})")
+
+    @property
+    def can_read(self) -> bool:
+        return self.can(C.READ)
+
     @property
     def can_edit(self) -> bool:
-        return self.role in EDIT_ROLES
+        return self.can(C.EDIT)
 
     @property
     def can_run_jobs(self) -> bool:
-        return self.role in JOB_ROLES
+        return bool(CAPABILITIES.get(self.role, frozenset()) & JOB_CAPABILITIES)
 
     @property
     def can_see_sensitive(self) -> bool:
-        return self.role in SENSITIVE_ROLES
+        return self.can(C.REVEAL)
 
     @property
     def can_see_policy(self) -> bool:
-        return self.role in POLICY_ROLES
+        return self.can(C.POLICY)
 
     @property
     def actor(self):
@@ -157,12 +202,7 @@ class Scope:
         return getattr(self.user, "username", "") or ("command line" if self.is_system else "")
 
     def require_edit(self) -> None:
-        if not self.can_edit:
-            raise PermissionDenied("只读角色不能修改数据 (read-only role)")
-
-    def require_jobs(self) -> None:
-        if not self.can_run_jobs:
-            raise PermissionDenied("您的角色不能运行后台任务 (your role cannot run jobs)")
+        self.require_to(C.EDIT)
 
 
 def scope_of(user) -> Scope | None:

@@ -15,7 +15,7 @@ from datetime import date
 
 import polars as pl
 
-from fupin.accounts.scoping import Scope
+from fupin.accounts.scoping import Capability, Scope
 from fupin.application.files import FileRegistry, NothingToAssess, nothing_to_assess
 from fupin.assessments import selectors as assessment_selectors
 from fupin.assessments.models import AssessmentRun
@@ -49,9 +49,10 @@ def assess_year(scope: Scope, policy: PolicySet, year: int, *, household_ids=Non
     Stores the run (its policy identity included), one verdict per household and the findings;
     refreshes the figures of the affected counties; hands the identification and elimination
     leads to their villages (idempotent). Raises PolicyMissing when a needed policy value is not
-    set, NothingToAssess when the scope has no household of the year.
+    set, NothingToAssess when the scope has no household of the year. Assessing a year takes the
+    ASSESS capability; re-assessing some households one may edit (the household page) takes EDIT.
     """
-    scope.require_edit()
+    scope.require_to(Capability.ASSESS if household_ids is None else Capability.EDIT)
     households = bulk.read_households(scope, year)
     members = bulk.read_members(scope, year)
     if household_ids is not None:

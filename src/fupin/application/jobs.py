@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import time
 import traceback
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,7 +29,8 @@ from django.db import close_old_connections, connections, transaction
 from django.http import Http404
 from django.utils import timezone
 
-from fupin.accounts.scoping import Scope
+from fupin.accounts.models import SensitiveView
+from fupin.accounts.scoping import Capability, Scope
 from fupin.application import assessment, monitoring
 from fupin.application import policy as policy_provider
 from fupin.application import registry as registry_use_cases
@@ -37,6 +38,8 @@ from fupin.assessments import selectors as assessment_selectors
 from fupin.engine.matching import KINDS, DepartmentFileError
 from fupin.engine.policy import PolicyError
 from fupin.io import ExchangeFormatError
+from fupin.io.limits import unpack_zip
+from fupin.jobs import selectors as job_selectors
 from fupin.jobs.models import Job
 from fupin.jobs.queue import clear_progress, huey, put_progress
 from fupin.registry.models import Household
@@ -45,10 +48,9 @@ log = logging.getLogger(__name__)
 
 UPLOAD_SUFFIXES = (".xlsx", ".csv", ".zip")
 MATCH_SUFFIXES = (".xlsx", ".csv", ".parquet")
-MAX_UNPACKED_BYTES = 4 * 1024**3
 
 # Where each stage of an import falls on the 0–100 bar (reader stages, then the database load).
-IMPORT_STAGES = {"read": (0, 30), "validate": (30, 60), "regions": (60, 70), "households": (70, 80),
+IMPORT_STAGES = {"read": (0, 30), "validate": (30, 60), "waiting": (60, 60), "regions": (60, 70), "households": (70, 80),
                  "members": (80, 90), "history": (90, 99), "done": (99, 100)}
 
 
@@ -62,8 +64,8 @@ class JobRefused(Exception):
 
 # Problems with the input that the job's page explains in the user's words.
 REFUSALS = (ExchangeFormatError, PolicyError, JobRefused, registry_use_cases.ExportRefused,
-            registry_use_cases.ImportRefused, assessment.NothingToAssess, DepartmentFileError,
-            monitoring.IntakeError, PermissionDenied, Http404)
+            assessment.NothingToAssess, DepartmentFileError,
+            monitoring.IntakeError, registry_use_cases.ImportBusy, PermissionDenied, Http404)
 
 
 # --- files ---------------------------------------------------------------------------------
@@ -112,16 +114,14 @@ def _enqueue(job: Job) -> None:
 def _store_upload(job: Job, upload, suffix: str) -> None:
     target = job_dir(job) / f"input{suffix}"
     with open(target, "wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
+        out.writelines(upload.chunks())
     job.input_path = str(target)
     Job.objects.within(Scope.system()).filter(pk=job.pk).update(input_path=job.input_path)
 
 
 def start_import(scope: Scope, upload, *, year: int | None = None) -> Job:
     """Store an uploaded .xlsx, flat .csv or .zip (CSV or Parquet folder) and queue its import."""
-    scope.require_jobs()
-    scope.require_edit()
+    scope.require_to(Capability.IMPORT)
     name = Path(getattr(upload, "name", "") or "upload").name
     suffix = Path(name).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
@@ -140,7 +140,7 @@ def start_import(scope: Scope, upload, *, year: int | None = None) -> Job:
 
 def start_match(scope: Scope, upload, *, kind: str, year) -> Job:
     """Store a department's list and queue its matching against the registry of ``year``."""
-    scope.require_jobs()
+    scope.require_to(Capability.MATCH)
     year = _check_year(year)
     if kind not in KINDS:
         raise JobInputError(f"未知的部门类型 {kind}，可选：{'、'.join(KINDS)} (unknown department kind)")
@@ -158,18 +158,18 @@ def start_match(scope: Scope, upload, *, kind: str, year) -> Job:
 
 def start_assessment(scope: Scope, *, year, region: str | None = None) -> Job:
     """Queue an assessment of ``year`` for ``region`` (default: the whole scope)."""
-    scope.require_edit()
+    scope.require_to(Capability.ASSESS)
     return _start_over_registry(scope, Job.Kind.ASSESS, year, region, "无需评估", "nothing to assess")
 
 
 def start_export(scope: Scope, *, year, region: str | None = None) -> Job:
-    """Queue an export (.xlsx in the exchange format) of ``year`` for ``region`` in scope."""
+    """Queue an export (.xlsx in the exchange format, full ID numbers) of ``year`` for ``region``."""
+    scope.require_to(Capability.EXPORT)
     return _start_over_registry(scope, Job.Kind.EXPORT, year, region, "无可导出", "nothing to export")
 
 
 def _start_over_registry(scope: Scope, kind, year, region: str | None, nothing_zh: str, nothing_en: str) -> Job:
     """Queue a job that reads the registry of ``year`` under ``region`` (inside the scope)."""
-    scope.require_jobs()
     year = _check_year(year)
     area = scope.narrow((region or "").strip() or None)
     if not Household.objects.within(area).filter(year=year).exists():
@@ -246,11 +246,21 @@ def run_job(job_id: int) -> None:
     else:
         fields = {"status": Job.Status.DONE, "progress": 100, "stage": "done", "result": result.pop("result"),
                   "message": result.pop("message", ""), **result}
-    jobs.filter(pk=job_id).update(finished_at=timezone.now(), **fields)
+    _discard_inputs(job)
+    jobs.filter(pk=job_id).update(finished_at=timezone.now(), input_path="", **fields)
     try:
         clear_progress(job_id)
     except Exception:  # noqa: BLE001 - the row has the final state already
         log.warning("job %s: could not clear its progress entry", job_id)
+
+
+def _discard_inputs(job: Job) -> None:
+    """The upload and anything unpacked from it go when the job ends, whatever the outcome:
+    they hold a whole registry's personal data, and a zip may have unpacked to gigabytes. The
+    outputs a user downloads (export, rejects) stay."""
+    if job.input_path:
+        Path(job.input_path).unlink(missing_ok=True)
+    shutil.rmtree(job_dir(job) / "unpacked", ignore_errors=True)
 
 
 def _refusal_text(exc: Exception) -> str:
@@ -262,29 +272,15 @@ def _refusal_text(exc: Exception) -> str:
 
 
 def mark_interrupted() -> int:
-    """Jobs left running by a worker that stopped: failed, to be started again."""
-    return Job.objects.within(Scope.system()).filter(status=Job.Status.RUNNING).update(
+    """Jobs left running by a worker that stopped: failed, to be started again (their uploads
+    discarded, as for any job that ends)."""
+    running = Job.objects.within(Scope.system()).filter(status=Job.Status.RUNNING)
+    for job in running:
+        _discard_inputs(job)
+    return running.update(input_path="", 
         status=Job.Status.FAILED, stage="failed", finished_at=timezone.now(),
         message="任务因后台进程重启而中断，数据保持原样；请重新开始。\n"
                 "(the worker stopped while the job ran; the data is unchanged — start the job again)")
-
-
-def _unpack(archive: Path, into: Path) -> Path:
-    """A .zip of a CSV or Parquet folder → that folder (no path may leave ``into``)."""
-    with zipfile.ZipFile(archive) as zf:
-        names = zf.infolist()
-        if sum(i.file_size for i in names) > MAX_UNPACKED_BYTES:
-            raise JobRefused("压缩包解压后超过 4 GB，请拆分后分批导入 (the archive unpacks to more than 4 GB; split it)")
-        root = into.resolve()
-        for info in names:
-            target = (root / info.filename).resolve()
-            if not str(target).startswith(str(root) + os.sep) and target != root:
-                raise JobRefused(f"压缩包中的路径 {info.filename} 不安全，未导入 (unsafe path in the archive)")
-        zf.extractall(root)
-    entries = [p for p in root.iterdir() if not p.name.startswith(("__MACOSX", "."))]
-    if len(entries) == 1 and entries[0].is_dir():
-        return entries[0]
-    return root
 
 
 def _input(job: Job) -> Path:
@@ -296,7 +292,8 @@ def _input(job: Job) -> Path:
 
 def _run_import(job: Job, scope: Scope, reporter: Reporter) -> dict:
     source = _input(job)
-    path = _unpack(source, job_dir(job) / "unpacked") if source.suffix.lower() == ".zip" else source
+    # Bounded before anything is written: entries, sizes, ratios, paths (io.limits).
+    path = unpack_zip(source, job_dir(job) / "unpacked") if source.suffix.lower() == ".zip" else source
     rejects = job_dir(job) / "rejects.xlsx"
     outcome = registry_use_cases.import_file(scope, str(path), rejects=str(rejects), year=job.year,
                                              progress=reporter.phase(IMPORT_STAGES))
@@ -358,6 +355,16 @@ def execute_job(job_id: int) -> None:
     finally:
         if not huey.immediate:
             connections.close_all()
+
+
+def download(scope: Scope, pk: int, which: str) -> tuple[Path, str]:
+    """A finished job's output or rejects file (both hold ID numbers): inside the scope, of a kind
+    the role may run, and logged as a sensitive download."""
+    path, name = job_selectors.job_file(scope, pk, which)
+    job = job_selectors.get_job(scope, pk)
+    SensitiveView.objects.create(user=scope.actor, household_id="", year=job.year or 0, region_code=job.region,
+                                 what=f"download:{job.kind}-{which}#{job.pk}"[:32])
+    return path, name
 
 
 def default_year(scope: Scope) -> int | None:

@@ -15,11 +15,12 @@ from pathlib import Path
 
 from django.db import transaction
 
-from fupin.accounts.scoping import Scope
+from fupin.accounts.models import SensitiveView
+from fupin.accounts.scoping import Capability, Scope
 from fupin.engine import matching
 from fupin.engine.policy import PolicySet
 from fupin.io.department import read_department_file, write_match_rejects
-from fupin.monitoring import clock, intake, workflow
+from fupin.monitoring import clock, intake, selectors, workflow
 from fupin.monitoring.models import Channel, Lead, MatchBatch, Purpose
 from fupin.registry import bulk
 
@@ -47,7 +48,7 @@ def match_department_list(scope: Scope, policy: PolicySet, path, *, kind: str, y
     ``PolicyMissing`` when a threshold is not set for the year, IntakeError for a role that may
     not match department data.
     """
-    if not scope.can_run_jobs:
+    if not scope.can(Capability.MATCH):
         raise IntakeError("您的角色不能上传部门数据 (your role may not match department data)")
     at = now or clock.now()
     source = source_name or Path(path).name
@@ -77,6 +78,17 @@ def match_department_list(scope: Scope, policy: PolicySet, path, *, kind: str, y
             stats=result.stats, leads_created=created, leads_existing=existing, rejects=blob,
         )
     return MatchOutcome(batch.pk, result.stats, created, existing, target if rejected else None, rejected)
+
+
+def match_rejects(scope: Scope, pk: int) -> bytes | None:
+    """The rejects workbook of a matching batch (full ID numbers and costs): for roles that match
+    department data, inside the scope, each download logged."""
+    scope.require_to(Capability.MATCH)
+    rejects = selectors.match_rejects(scope, pk)
+    if rejects:
+        SensitiveView.objects.create(user=scope.actor, household_id="", year=0, region_code=scope.prefix,
+                                     what=f"download:match-rejects#{pk}"[:32])
+    return rejects
 
 
 def declare(policy: PolicySet, **fields) -> tuple[Lead, bool]:

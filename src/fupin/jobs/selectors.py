@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
-from fupin.accounts.scoping import Scope, get_scoped
+from fupin.accounts.scoping import Capability, Scope, get_scoped
 from fupin.jobs.models import Job
 from fupin.jobs.queue import peek_progress
 
@@ -32,15 +32,27 @@ STAGE_LABELS = {
     "history": "记录变更历史 (history)", "done": "完成 (done)", "assess": "评估中 (assessing)",
     "export": "导出中 (exporting)", "match": "匹配中 (matching)", "figures": "更新统计 (updating figures)",
     "leads": "下发线索 (handing leads to villages)", "failed": "失败 (failed)",
+    "waiting": "等待其他导入完成 (waiting for another import to finish)",
 }
 
 
+# The capability a job of each kind takes: to start it, and to see it and its files.
+KIND_CAPABILITY = {Job.Kind.IMPORT: Capability.IMPORT, Job.Kind.ASSESS: Capability.ASSESS,
+                   Job.Kind.EXPORT: Capability.EXPORT, Job.Kind.MATCH: Capability.MATCH}
+
+
+def visible_kinds(scope: Scope) -> list[str]:
+    return [kind for kind, capability in KIND_CAPABILITY.items() if scope.can(capability)]
+
+
 def recent_jobs(scope: Scope, limit: int = RECENT) -> QuerySet:
-    return Job.objects.within(scope).select_related("user").order_by("-created_at", "-pk")[:limit]
+    """The region's jobs of the kinds the scope may run (a steward sees matching jobs only)."""
+    jobs = Job.objects.within(scope).filter(kind__in=visible_kinds(scope))
+    return jobs.select_related("user").order_by("-created_at", "-pk")[:limit]
 
 
 def get_job(scope: Scope, pk: int) -> Job:
-    return get_scoped(Job.objects.select_related("user"), scope, pk=pk)
+    return get_scoped(Job.objects.filter(kind__in=visible_kinds(scope)).select_related("user"), scope, pk=pk)
 
 
 def job_state(job: Job) -> dict:

@@ -23,7 +23,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fupin.accounts.models import SensitiveView
-from fupin.accounts.scoping import Scope
 from fupin.application import assessment, monitoring
 from fupin.application import policy as policy_provider
 from fupin.application import registry as registry_use_cases
@@ -38,6 +37,7 @@ from fupin.registry import selectors as registry_selectors
 from fupin.registry.models import Member, Region
 from fupin.registry.services.edits import EditRejected, StaleEdit
 from fupin.web import selectors
+from fupin.web.access import scope_to
 from fupin.web.forms.registry import HouseholdForm, MemberForm
 
 
@@ -50,7 +50,7 @@ def _int(value) -> int | None:
 
 @login_required
 def household_list(request):
-    scope = Scope.of(request.user)
+    scope = scope_to(request)
     params = request.POST if request.method == "POST" else request.GET
     year = _int(params.get("year")) or assessment_selectors.latest_year(scope)
     region = (params.get("region") or "").strip()
@@ -107,7 +107,7 @@ def _english() -> bool:
 
 
 def _household_context(request, household_id: str, year: int | None):
-    scope = Scope.of(request.user)
+    scope = scope_to(request)
     household = registry_selectors.household_file(scope, household_id, year)
     members = list(household.members.all())
     ages = _member_ages(members, household.year)
@@ -128,7 +128,7 @@ def _household_context(request, household_id: str, year: int | None):
         "indicators": indicators,
         "explanation": _explanation(verdict),
         "verdict_history": history,
-        "changes": registry_selectors.field_history(household, limit=100),
+        "changes": registry_selectors.field_history(household, limit=100, scope=scope),
         "years": registry_selectors.household_years(scope, household.household_id),
         "incomes": incomes,
         "village": Region.objects.within(scope).filter(code=household.region_code).only("name").first(),
@@ -154,7 +154,7 @@ def log_sensitive(user, household, what: str) -> None:
 @require_POST
 def reveal(request, household_id: str, year: int):
     """Full ID numbers and phone for roles that need them; every reveal is logged."""
-    scope = Scope.of(request.user)
+    scope = scope_to(request)
     if not scope.can_see_sensitive:
         raise PermissionDenied
     household = registry_selectors.household_file(scope, household_id, year)
@@ -163,13 +163,13 @@ def reveal(request, household_id: str, year: int):
     ages = _member_ages(members, household.year)
     return render(request, "fupin/web/partials/members.html", {
         "household": household, "members": [(m, ages.get(m.pk)) for m in members], "revealed": True,
-        "can_edit": scope.can_edit,
+        "can_edit": scope.can_edit, "can_see_sensitive": scope.can_see_sensitive,
     })
 
 
 @login_required
 def household_edit(request, household_id: str, year: int):
-    scope = Scope.of(request.user)
+    scope = scope_to(request)
     household = registry_selectors.household_file(scope, household_id, year)  # 404 first when out of scope
     if not scope.can_edit:
         raise PermissionDenied
@@ -196,7 +196,7 @@ def household_edit(request, household_id: str, year: int):
 
 @login_required
 def member_edit(request, household_id: str, year: int, member_pk: int):
-    scope = Scope.of(request.user)
+    scope = scope_to(request)
     household = registry_selectors.household_file(scope, household_id, year)
     members = list(household.members.all())
     member = next((m for m in members if m.pk == member_pk), None)
@@ -242,7 +242,7 @@ def _saved_message(request, outcome) -> None:
 @login_required
 @require_POST
 def household_assess(request, household_id: str, year: int):
-    scope = Scope.of(request.user)
+    scope = scope_to(request)
     household = registry_selectors.household_file(scope, household_id, year)
     if not scope.can_edit:
         raise PermissionDenied
@@ -263,7 +263,7 @@ def household_assess(request, household_id: str, year: int):
 @require_POST
 def household_elimination(request, household_id: str, year: int):
     """Start a risk elimination for a monitored household; its lead page takes the next steps."""
-    scope = Scope.of(request.user)
+    scope = scope_to(request)
     household = registry_selectors.household_file(scope, household_id, year)
     try:
         lead = monitoring.start_elimination(scope, policy_provider.current(), household.household_id)

@@ -88,5 +88,5 @@ def job_progress(request, pk: int):
 
 @jobs_role_required
 def download(request, pk: int, which: str):
-    path, name = selectors.job_file(Scope.of(request.user), pk, which)
+    path, name = job_use_cases.download(Scope.of(request.user), pk, which)
     return FileResponse(open(path, "rb"), as_attachment=True, filename=name)

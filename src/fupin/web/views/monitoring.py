@@ -12,9 +12,10 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from fupin.accounts.scoping import Scope
+from fupin.accounts.scoping import Capability
 from fupin.application import jobs as job_use_cases
 from fupin.application import monitoring
 from fupin.application import policy as policy_provider
@@ -23,6 +24,7 @@ from fupin.engine.policy import PolicyError
 from fupin.monitoring import clock, deadlines, selectors, workflow
 from fupin.monitoring.models import Channel, Purpose, State
 from fupin.web import notice
+from fupin.web.access import scope_to
 from fupin.web.forms.monitoring import (
     AssistanceForm,
     BulkForm,
@@ -34,7 +36,7 @@ from fupin.web.forms.monitoring import (
 
 @login_required
 def lead_list(request):
-    scope = Scope.of(request.user)
+    scope = scope_to(request)
     f = selectors.LeadFilter(
         region=request.GET.get("region") or None, state=request.GET.get("state") or "open",
         channel=request.GET.get("channel") or None, purpose=request.GET.get("purpose") or None,
@@ -51,7 +53,7 @@ def lead_list(request):
 
 @login_required
 def lead_detail(request, pk: int):
-    scope = Scope.of(request.user)
+    scope = scope_to(request)
     lead = selectors.lead_detail(scope, pk)
     lead.clock = deadlines.clock_of(lead)
     return render(request, "monitoring/detail.html", {
@@ -65,7 +67,7 @@ def lead_detail(request, pk: int):
 @login_required
 @require_POST
 def lead_step(request, pk: int):
-    scope = Scope.of(request.user)
+    scope = scope_to(request)
     selectors.lead_detail(scope, pk)  # 404 outside the region before anything else
     form = StepForm(request.POST)
     if not form.is_valid():
@@ -83,7 +85,7 @@ def lead_step(request, pk: int):
 @login_required
 @require_POST
 def bulk_step(request):
-    scope = Scope.of(request.user)
+    scope = scope_to(request)
     form = BulkForm(request.POST)
     if not form.is_valid():
         messages.error(request, "请选择线索和操作 (choose leads and a step)")
@@ -98,7 +100,7 @@ def bulk_step(request):
 
 @login_required
 def cadre_new(request):
-    scope = Scope.of(request.user)
+    scope = scope_to(request)
     if not scope.can_edit:
         raise PermissionDenied
     form = CadreLeadForm(request.POST or None, villages=selectors.villages_in_scope(scope))
@@ -117,7 +119,7 @@ def cadre_new(request):
 @login_required
 @require_POST
 def assistance_add(request, pk: int):
-    scope = Scope.of(request.user)
+    scope = scope_to(request)
     lead = selectors.lead_detail(scope, pk)
     form = AssistanceForm(request.POST)
     if form.is_valid():
@@ -135,29 +137,29 @@ def assistance_add(request, pk: int):
 
 @login_required
 def overdue(request):
-    rows = selectors.overdue_by_region(Scope.of(request.user), region=request.GET.get("region") or None)
+    rows = selectors.overdue_by_region(scope_to(request), region=request.GET.get("region") or None)
     return render(request, "monitoring/overdue.html", {"rows": rows})
 
 
 @login_required
 def notice_html(request, village: str):
-    return HttpResponse(notice.render_html(Scope.of(request.user), village))
+    return HttpResponse(notice.render_html(scope_to(request), village))
 
 
 @login_required
 def notice_pdf(request, village: str):
-    pdf = notice.render_pdf(Scope.of(request.user), village)
+    pdf = notice.render_pdf(scope_to(request), village)
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="notice-{village}.pdf"'
+    # The village is twelve digits (the URL converter); the header is still built by Django's
+    # encoder, never by formatting a path segment into it.
+    response["Content-Disposition"] = content_disposition_header(False, f"notice-{village}.pdf")
     return response
 
 
 @login_required
 def match_upload(request):
     """A department's list: queued as a matching job, followed on the job's page."""
-    scope = Scope.of(request.user)
-    if not scope.can_run_jobs:
-        raise PermissionDenied
+    scope = scope_to(request, Capability.MATCH)
     form = MatchUploadForm(request.POST or None, request.FILES or None)
     error = ""
     if request.method == "POST" and form.is_valid():
@@ -176,9 +178,9 @@ def match_upload(request):
 
 @login_required
 def match_rejects(request, pk: int):
-    rejects = selectors.match_rejects(Scope.of(request.user), pk)
+    rejects = monitoring.match_rejects(scope_to(request, Capability.MATCH), pk)
     if not rejects:
         return HttpResponse("没有退回行 (no rejected rows)", status=404)
     response = HttpResponse(rejects, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="match-{pk}-rejects.xlsx"'
+    response["Content-Disposition"] = content_disposition_header(True, f"match-{int(pk)}-rejects.xlsx")
     return response

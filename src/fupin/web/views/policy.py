@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils import timezone
 
-from fupin.accounts.scoping import Scope
+from fupin.accounts.scoping import Capability
 from fupin.application import policy as policy_provider
+from fupin.web.access import scope_to
 
 
 def _int(value, default: int) -> int:
@@ -20,9 +20,7 @@ def _int(value, default: int) -> int:
 
 @login_required
 def policy_page(request):
-    scope = Scope.of(request.user)
-    if not scope.can_see_policy:
-        raise PermissionDenied
+    scope = scope_to(request, Capability.POLICY)
     policy = policy_provider.current()
     year = _int(request.GET.get("year"), timezone.localdate().year)
     region = scope.narrow((request.GET.get("region") or "").strip() or None).prefix
