@@ -11,6 +11,7 @@ import argparse
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from fupin.application import policy as policy_provider
 from fupin.engine.policy import PolicyError
@@ -31,6 +32,8 @@ class Command:
     policy: bool = False         # takes --policy FILE (repeatable)
     default_db: str | None = None  # the database when --db and FUPIN_DB are not given (the demo's own)
     files_only: Callable[[argparse.Namespace], bool] | None = None  # options that never touch a database
+    creates_database: bool = False  # may start a new SQLite file (import, createuser, the demo)
+    inputs: tuple[str, ...] = ()    # arguments naming files that must exist before anything starts
 
     def add_to(self, parser: argparse.ArgumentParser) -> None:
         for names, options in self.arguments:
@@ -52,11 +55,19 @@ class Command:
             policy_provider.configure(getattr(args, "policy", None) or ())
         except PolicyError as exc:
             raise UserError(str(exc)) from None
+        # A mistyped input is refused before a database is opened (or created).
+        for name in self.inputs:
+            value = getattr(args, name, None)
+            if value and not Path(value).exists():
+                raise UserError(f"找不到文件或文件夹 {value} (no such file or folder)")
         if self.uses_database(args):
             if self.default_db and not getattr(args, "db", None):
                 args.db = self.default_db
-            setup = importlib.import_module("fupin.site.bootstrap").setup
-            setup(getattr(args, "db", None))
+            bootstrap = importlib.import_module("fupin.site.bootstrap")
+            try:
+                bootstrap.setup(getattr(args, "db", None), create=self.creates_database)
+            except bootstrap.DatabaseUnavailable as exc:
+                raise UserError(str(exc)) from None
 
 
 def a(*names: str, **options) -> tuple[tuple[str, ...], dict]:
@@ -68,16 +79,16 @@ _POLICY = a("--policy", action="append", default=[],
                  " (policy file, repeatable; loaded after FUPIN_POLICY's, national first)")
 _DB = a("--db", help="数据库地址 (sqlite:///file or postgresql://...); default FUPIN_DB or ./fupin.sqlite3")
 _INPUT = a("--input", help="文件或文件夹 (.xlsx, CSV or Parquet folder)")
-_YEAR = a("--year", type=int, required=True)
+_YEAR = a("--year", type=int, required=True, help="年度，如 2020 (registry year)")
 _REGION = a("--region", help="区划代码前缀 (division-code prefix)")
 _AS_OF = a("--as-of", help="评估日期 YYYY-MM-DD（默认当年12月31日）")
 
 COMMANDS: dict[str, Command] = {c.name: c for c in (
     Command(
         "generate", "生成模拟登记数据 (write a synthetic registry in the exchange format)",
-        (a("--households", type=int, required=True), _YEAR,
+        (a("--households", type=int, required=True, help="户数 (number of households)"), _YEAR,
          a("--region", help="区划代码 (division code; default 500101 万州区)"),
-         a("--seed", type=int, default=0), a("--out", required=True, help=".xlsx file, .parquet folder, or a folder of CSVs")),
+         a("--seed", type=int, default=0, help="随机种子，相同种子生成相同数据 (random seed; same seed, same data)"), a("--out", required=True, help=".xlsx file, .parquet folder, or a folder of CSVs")),
         "fupin.cli.generate:generate_command",
     ),
     Command(
@@ -87,7 +98,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
          a("--year", type=int, help="年度 (fills 年度 when the file has none)"),
          a("--province", default="50", help="省级代码，用于按名称定位 (province for name lookup; default 50)"),
          a("--region", help="只导入该区划（文件中区划外的行拒绝导入） (import only into this region)")),
-        "fupin.cli.registry:import_command", database="always",
+        "fupin.cli.registry:import_command", database="always", creates_database=True, inputs=("path",),
     ),
     Command(
         "export", "导出登记数据 (export the registry in the exchange format)",
@@ -96,11 +107,15 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
     ),
     Command(
         "demo", "演示：生成模拟区县，导入、评估，创建演示账号并启动网页 (the whole product on the embedded default)",
-        (a("--db", help="default sqlite:///fupin-demo.sqlite3"), a("--households", type=int, default=3000),
-         a("--year", type=int, default=2020), a("--region", default="500101", help="default 500101 万州区"),
-         a("--seed", type=int, default=2020), a("--host", default="127.0.0.1"), a("--port", type=int, default=8000),
+        (a("--db", help="default sqlite:///fupin-demo.sqlite3"), a("--households", type=int, default=3000, help="模拟户数（默认 3000） (households to generate)"),
+         a("--year", type=int, default=2020, help="年度（默认 2020） (year)"),
+         a("--region", default="500101", help="区县代码（默认 500101 万州区） (district code)"),
+         a("--seed", type=int, default=2020, help="随机种子 (random seed)"),
+         a("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1） (listen address)"),
+         a("--port", type=int, default=8000, help="端口（默认 8000） (port)"),
          a("--no-serve", action="store_true", help="stop after the summary and the accounts (no web server)")),
         "fupin.cli.registry:demo_command", database="always", policy=True, default_db="sqlite:///fupin-demo.sqlite3",
+        creates_database=True,
     ),
     Command(
         "assess", "评估达标情况与监测预警 (assess households against the standard; monitoring leads)",
@@ -108,32 +123,34 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
          a("--engine", choices=["local", "partitioned", "spark"], default="local",
            help="local（默认）；partitioned：按县分区流式评估 Parquet；spark：PySpark 按县分布式评估 "
                 "(partitioned: county by county over Parquet; spark: on PySpark)")),
-        "fupin.cli.files:assess_command", "fupin.cli.assessment:assess_command", database="optional", policy=True,
+        "fupin.cli.files:assess_command", "fupin.cli.assessment:assess_command", database="optional", inputs=("input",), policy=True,
         # The partitioned and Spark runners read Parquet only: their refusal of --db needs no database.
         files_only=lambda args: args.engine != "local",
     ),
     Command(
         "check", "数据质量检查，按村汇总 (data-quality findings grouped by village)",
         (_YEAR, _INPUT, _DB, _REGION, a("--as-of", help="评估日期 YYYY-MM-DD"), a("--out", help="问题清单 .xlsx")),
-        "fupin.cli.files:check_command", "fupin.cli.assessment:check_command", database="optional", policy=True,
+        "fupin.cli.files:check_command", "fupin.cli.assessment:check_command", database="optional", inputs=("input",), policy=True,
     ),
     Command(
         "regions", "村、乡镇、县汇总：贫困发生率、退出、挂牌督战 (village/town/county aggregates)",
-        (_YEAR, a("--level", choices=["village", "town", "county"], default="village"), _REGION, _INPUT, _DB,
+        (_YEAR, a("--level", choices=["village", "town", "county"], default="village",
+           help="汇总层级：village 村 / town 乡镇 / county 县（默认村） (aggregation level)"), _REGION, _INPUT, _DB,
          a("--as-of", help="评估日期 YYYY-MM-DD"), a("--out", help=".csv, .parquet or .xlsx")),
-        "fupin.cli.files:regions_command", "fupin.cli.assessment:regions_command", database="optional",
+        "fupin.cli.files:regions_command", "fupin.cli.assessment:regions_command", database="optional", inputs=("input",),
         policy=True,
     ),
     Command(
         "explain", "解释一户的评估结果 (explain one household's verdict)",
-        (a("household_id"), _YEAR, _INPUT, _DB, a("--as-of", help="评估日期 YYYY-MM-DD"),
-         a("--lang", choices=["zh", "en"], default="zh")),
-        "fupin.cli.files:explain_command", "fupin.cli.assessment:explain_command", database="optional",
+        (a("household_id", help="户编号 (household number)"), _YEAR, _INPUT, _DB, a("--as-of", help="评估日期 YYYY-MM-DD"),
+         a("--lang", choices=["zh", "en"], default="zh", help="语言（默认中文） (language)")),
+        "fupin.cli.files:explain_command", "fupin.cli.assessment:explain_command", database="optional", inputs=("input",),
         policy=True,
     ),
     Command(
         "policy", "查看政策参数及来源 (show policy values and their sources)",
-        (a("action", choices=["show"]), a("--year", type=int), a("--region", help="区划代码 (division code), e.g. 50")),
+        (a("action", choices=["show"], help="show：列出参数值及来源 (list values with sources)"),
+         a("--year", type=int, help="年度（默认全部） (year; default all)"), a("--region", help="区划代码 (division code), e.g. 50")),
         "fupin.cli.files:policy_command", policy=True,
     ),
     Command(
@@ -144,19 +161,20 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
          a("--year", required=True, type=int, help="匹配年度 (registry year)"),
          a("--db", help="数据库 URL (database URL), 默认 FUPIN_DB 或 sqlite:///fupin.sqlite3"), _REGION,
          a("--rejects", help="退回行工作簿路径 (rejects workbook; default FILE.rejects.xlsx in the current folder)")),
-        "fupin.cli.monitoring:match_command", database="always", policy=True,
+        "fupin.cli.monitoring:match_command", database="always", policy=True, inputs=("file",),
     ),
     Command(
         "createuser", "创建用户 (create a user with a role and a region scope)",
-        (a("--username", required=True),
-         a("--role", required=True, choices=["village", "town", "county", "analyst", "steward", "admin"]),
+        (a("--username", required=True, help="登录名 (login name)"),
+         a("--role", required=True, choices=["village", "town", "county", "analyst", "steward", "admin"],
+           help="角色：village 村 / town 乡镇 / county 县 / analyst 分析 / steward 部门数据 / admin 管理员 (role)"),
          a("--region", required=True, help="管辖区划代码 (division code; its subtree is the scope)"),
-         a("--password-stdin", action="store_true", help="read the password from standard input"), a("--db")),
-        "fupin.cli.accounts:createuser_command", database="always",
+         a("--password-stdin", action="store_true", help="从标准输入读取密码 (read the password from standard input)"), _DB),
+        "fupin.cli.accounts:createuser_command", database="always", creates_database=True,
     ),
     Command(
         "token", "签发、列出或吊销用户的 API 令牌 (issue, list or revoke a user's API tokens)",
-        (a("username"), a("--db"),
+        (a("username", help="用户名 (user name)"), _DB,
          a("--days", type=int, default=90, help="有效期天数（默认 90）；签发新令牌会吊销旧令牌 (days valid; a new token revokes the old)"),
          a("--list", action="store_true", help="列出令牌（不显示令牌本身） (list the tokens, never the secrets)"),
          a("--revoke", action="store_true", help="吊销该用户的全部令牌 (revoke every token of the user)")),
@@ -165,10 +183,12 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
     Command(
         "serve", "启动网页服务和后台任务进程 (serve the web app and the job worker for production use)",
         (_DB, a("--host", default="127.0.0.1", help="listen address (default 127.0.0.1; 0.0.0.0 for all)"),
-         a("--port", type=int, default=8000), a("--workers", type=int, default=2, help="web worker processes (default 2)"),
+         a("--port", type=int, default=8000, help="端口（默认 8000） (port)"), a("--workers", type=int, default=2, help="web worker processes (default 2)"),
          a("--threads", type=int, default=8, help="threads per web worker (default 8)"),
          a("--job-workers", type=int, default=1, help="background job threads (default 1)")),
         "fupin.cli.serve:serve_command", database="always", policy=True,
+        # A server may start on a new database (its administrator is created next).
+        creates_database=True,
     ),
     Command(
         "worker", "只运行后台任务进程 (run the background job worker only)",

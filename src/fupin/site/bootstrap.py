@@ -10,18 +10,30 @@ from __future__ import annotations
 import os
 
 import django
+from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connections
 
-from fupin.site.dburl import to_django
+from django.db.utils import OperationalError
+
+from fupin.site.dburl import DatabaseUnavailable, check, current_url, explain_connection_error, to_django
+
+__all__ = ["DatabaseUnavailable", "setup"]
 
 _ready_for: str | None = None
 
 
-def setup(db_url: str | None = None, *, migrate: bool = True) -> None:
-    """Configure Django for ``db_url`` (or ``FUPIN_DB``) and bring the schema up to date."""
+def setup(db_url: str | None = None, *, migrate: bool = True, create: bool = True) -> None:
+    """Configure Django for ``db_url`` (or ``FUPIN_DB``) and bring the schema up to date.
+
+    ``create=False`` (commands that only read) refuses a SQLite file that does not exist yet.
+    A URL or server the command cannot use raises :class:`DatabaseUnavailable` with one line
+    saying what to do, never a driver traceback."""
     global _ready_for
+    if db_url or not apps.ready:
+        # (A process whose Django is up already — a test run — has its database.)
+        check(db_url or current_url(), must_exist=not create)
     if db_url:
         os.environ["FUPIN_DB"] = db_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fupin.site.settings")
@@ -36,4 +48,10 @@ def setup(db_url: str | None = None, *, migrate: bool = True) -> None:
         connections._connections = type(connections._connections)()
         _ready_for = db_url
     if migrate:
-        call_command("migrate", interactive=False, verbosity=0)
+        try:
+            call_command("migrate", interactive=False, verbosity=0)
+        except OperationalError as exc:
+            explained = explain_connection_error(db_url or current_url(), exc)
+            if explained is None:
+                raise
+            raise explained from None
