@@ -61,7 +61,7 @@ def serving(tmp_path, **extra_env):
     db = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
     env = {**os.environ, "FUPIN_DB": db, "FUPIN_STATIC_ROOT": str(tmp_path / "static"),
            "FUPIN_JOBS_DIR": str(tmp_path / "jobs"), "FUPIN_QUEUE_PATH": str(tmp_path / "queue.sqlite3"),
-           **extra_env}
+           "FUPIN_SECRET_KEY": "test-serve-" + "k" * 40, **extra_env}
     port = free_port()
     log = open(tmp_path / "serve.log", "wb")
     process = subprocess.Popen(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import sys
 import tempfile
@@ -21,11 +22,12 @@ from fupin.application import policy as policy_provider
 from fupin.application import registry as registry_use_cases
 from fupin.cli.commands import UserError
 from fupin.cli.serve import serve_command
-from fupin.engine import facts
+from fupin.engine import facts, rules
 from fupin.engine.policy import PolicyMissing
 from fupin.io import ExchangeFormatError, write_registry
 from fupin.registry import bulk
 from fupin.registry.models import Region
+from fupin.site.dburl import sqlite_path
 from fupin.synth import generate
 
 
@@ -140,9 +142,25 @@ def demo_command(args) -> int:
     village = _demo_accounts(args.region, args.year)
     if args.no_serve:
         return 0
+    _use_demo_secret_key(args.db)
     print(f"打开 (open) http://{args.host}:{args.port}/ — 村干部账号所在村 (the cadre's village): {village}")
     return serve_command(argparse.Namespace(db=args.db, host=args.host, port=args.port, workers=2, threads=8,
                                             job_workers=1))
+
+
+def _use_demo_secret_key(db_url: str) -> None:
+    """The demo's own secret key, made once and kept beside its database (readable by its owner
+    only), so that logins survive a restart and no two demos share a key. A deployment sets
+    FUPIN_SECRET_KEY itself; ``fupin serve`` refuses to start without it."""
+    if os.environ.get("FUPIN_SECRET_KEY"):
+        return
+    folder = Path(sqlite_path(db_url)).expanduser().resolve().parent if db_url.startswith("sqlite") else Path.cwd()
+    key_file = folder / "fupin-demo.secret-key"
+    if not key_file.exists():
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(secrets.token_urlsafe(50))
+    os.environ["FUPIN_SECRET_KEY"] = key_file.read_text().strip()
 
 
 def _demo_assess(scope: Scope, year: int) -> None:
@@ -153,9 +171,10 @@ def _demo_assess(scope: Scope, year: int) -> None:
         return
     counts = outcome.counts()
     verdicts = outcome.verdicts.filter(~pl.col("monitoring_category").is_in(["", "none"]))
-    leads = dict(sorted(verdicts.group_by("monitoring_category").len().iter_rows()))
-    print(f"  达标 yes {counts.get('yes', 0)}，未达标 no {counts.get('no', 0)}，待核实 unverified "
-          f"{counts.get('unverified', 0)}，数据错误 error {counts.get('error', 0)}；监测 {leads or '无'}")
+    leads = sorted(verdicts.group_by("monitoring_category").len().iter_rows())
+    monitored = "，".join(f"{rules.label('category', key)} {n}" for key, n in leads) or "无"
+    print(f"  达标 {counts.get('yes', 0)} 户，未达标 {counts.get('no', 0)} 户，待核实 "
+          f"{counts.get('unverified', 0)} 户，数据错误 {counts.get('error', 0)} 户；监测对象：{monitored}")
     print(f"  预警线索 (monitoring leads) 已交村里核实：{outcome.leads_created} 条")
 
 

@@ -12,9 +12,11 @@ number or phone may be in them.
 from __future__ import annotations
 
 import ctypes
+import errno
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -74,6 +76,20 @@ def _stop(process: subprocess.Popen | None, first_signal: int) -> None:
         process.wait()
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """Refuse an occupied port before anything starts, instead of announcing the server and
+    then letting gunicorn fail in its own words."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise UserError(f"端口 {port} 已被占用（可能已有一个 fupin 在运行）；请用 --port 换一个端口 "
+                                f"(port {port} is already in use; choose another with --port)") from None
+            raise UserError(f"无法在 {host}:{port} 上监听：{exc.strerror} (cannot listen on {host}:{port})") from None
+
+
 def serve_command(args) -> int:
     if not 0 < args.port < 65536:
         raise UserError(f"端口 {args.port} 不正确 (port must be 1–65535)")
@@ -82,8 +98,13 @@ def serve_command(args) -> int:
     if args.db:
         os.environ["FUPIN_DB"] = args.db
     if not os.environ.get("FUPIN_SECRET_KEY"):
-        print("提示：未设置 FUPIN_SECRET_KEY，正在使用开发用密钥；生产环境请设置。"
-              " (FUPIN_SECRET_KEY is not set: using the development key)", file=sys.stderr)
+        # The development key is public (it is in the source): sessions and CSRF tokens signed
+        # with it could be forged, so a server never starts with it.
+        raise UserError(
+            "未设置 FUPIN_SECRET_KEY，网页服务不能启动。请设置一个随机密钥并妥善保存，例如："
+            "export FUPIN_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')"
+            " (FUPIN_SECRET_KEY is not set; a server never runs with the public development key)")
+    _check_port_free(args.host, args.port)
     if args.host not in ("127.0.0.1", "localhost") and not os.environ.get("FUPIN_ALLOWED_HOSTS"):
         print("提示：请在 FUPIN_ALLOWED_HOSTS 中列出本服务的域名或地址。"
               " (list this server's host names in FUPIN_ALLOWED_HOSTS)", file=sys.stderr)
