@@ -38,13 +38,41 @@ def normalize_scope(code: str) -> str:
     return divisions.scope_prefix(code)
 
 
+# The level of region each working role is responsible for; analysts, stewards and
+# administrators may be given any level (or the whole country).
+ROLE_LEVEL = {Role.VILLAGE: "village", Role.TOWN: "town", Role.COUNTY: "county"}
+LEVEL_NAME = {"province": "省", "city": "市", "county": "县（区）", "town": "乡镇", "village": "村"}
+
+
+def _scope_for_role(role: str, region: str) -> str:
+    """The user's scope prefix, refused when the code names no official division or a level
+    the role does not work at (a town official scoped to one village sees too little)."""
+    prefix = normalize_scope(region)
+    if not prefix:
+        if role in ROLE_LEVEL:
+            raise AccountError(f"{LEVEL_NAME[ROLE_LEVEL[role]]}级用户必须指定区划代码 (a {role} user needs a region)")
+        return prefix
+    code = divisions.pad12(prefix)
+    level = divisions.level_of(code)
+    # Villages are registered by imports, so a village is checked through its official town.
+    official = divisions.town_of(code) if level == "village" else code
+    if official not in divisions.names():
+        raise AccountError(f"区划代码 {region} 不存在于官方区划表中 (no such division)")
+    wanted = ROLE_LEVEL.get(role)
+    if wanted and level != wanted:
+        raise AccountError(
+            f"角色 {role} 应使用{LEVEL_NAME[wanted]}级区划代码，{region} 是{LEVEL_NAME[level]}级 "
+            f"(a {role} user needs a {wanted} code; {region} is a {level})")
+    return prefix
+
+
 @transaction.atomic
 def create_user(username: str, role: str, region: str, password: str, *, email: str = "") -> User:
     if role not in Role.values:
         raise AccountError(f"角色 {role!r} 不存在，可选：{', '.join(Role.values)} (unknown role)")
     if User.objects.filter(username=username).exists():
         raise AccountError(f"用户名 {username} 已存在 (user already exists)")
-    user = User(username=username, role=role, region=normalize_scope(region), email=email)
+    user = User(username=username, role=role, region=_scope_for_role(role, region), email=email)
     try:
         validate_password(password, user)
     except ValidationError as exc:
