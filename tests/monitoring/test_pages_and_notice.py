@@ -155,3 +155,15 @@ def test_notice_pdf_text_never_contains_ids_or_phones(registry, client, users):
     assert "张大山" in flat and "公示" in flat
     for secret in _registry_secrets():
         assert secret not in flat, secret
+
+
+def test_notice_pdf_without_a_chinese_font_refuses_with_what_to_install(registry, client, users, monkeypatch):
+    from fupin.web import notice
+
+    monkeypatch.setattr(notice, "chinese_font_installed", lambda: False)
+    _notice_leads()
+    client.force_login(users["village"])
+    response = client.get(f"/monitoring/notice/{VILLAGE_A}/notice.pdf")
+    assert response.status_code == 503
+    text = response.content.decode()
+    assert "fonts-wqy-microhei" in text and "网页版公示" in text

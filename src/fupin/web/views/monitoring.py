@@ -148,7 +148,10 @@ def notice_html(request, village: str):
 
 @login_required
 def notice_pdf(request, village: str):
-    pdf = notice.render_pdf(scope_to(request), village)
+    try:
+        pdf = notice.render_pdf(scope_to(request), village)
+    except notice.NoChineseFont as exc:
+        return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
     response = HttpResponse(pdf, content_type="application/pdf")
     # The village is twelve digits (the URL converter); the header is still built by Django's
     # encoder, never by formatting a path segment into it.
