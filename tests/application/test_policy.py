@@ -69,3 +69,23 @@ def test_values_give_each_parameter_with_its_file_source_and_whether_the_year_ne
     assert rows["poverty_line"]["value"] == 4000 and rows["poverty_line"]["file"] == "national.toml"
     assert rows["monitoring_line"]["value"] is None and rows["monitoring_line"]["needed"] is True
     assert rows["quick_elimination_months"]["value"] == 2 and rows["quick_elimination_months"]["source"]
+
+
+def test_a_shipped_policy_is_found_by_its_name_from_any_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    try:
+        for name in ("chongqing.toml", "chongqing"):
+            paths = provider.configure([name])
+            assert paths[-1].endswith("policies/chongqing.toml")
+            assert "chongqing" in provider.current().identity
+    finally:
+        provider.reset()
+
+
+def test_a_local_file_wins_over_a_shipped_policy_of_the_same_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "chongqing.toml").write_text('name = "local"\nversion = "1"\n', encoding="utf-8")
+    try:
+        assert provider.configure(["chongqing.toml"])[-1] == str(tmp_path / "chongqing.toml")
+    finally:
+        provider.reset()

@@ -48,7 +48,7 @@ def test_explain_db_explains_the_stored_verdict_and_says_when_there_is_none(data
     with sqlite3.connect(folder / "r.sqlite3") as connection:
         household_id = connection.execute("SELECT household_id FROM assessments_verdict LIMIT 1").fetchone()[0]
     shown = fupin("explain", household_id, "--year", "2020", "--db", db, cwd=folder)
-    assert shown.returncode == 0 and household_id in shown.stdout and "政策：national@1.0" in shown.stdout
+    assert shown.returncode == 0 and household_id in shown.stdout and "政策：全国默认政策参数 1.0 版" in shown.stdout
     missing = fupin("explain", household_id, "--year", "2019", "--db", db, cwd=folder)
     assert missing.returncode == 2 and "还没有评估结果" in missing.stderr and "Traceback" not in missing.stderr
 

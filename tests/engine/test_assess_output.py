@@ -77,7 +77,9 @@ def test_threshold_values_and_sources_in_detail_columns():
     r = one(household())
     assert r["detail_poverty_line"] == 4000.0 and r["monitoring_line"] == 7500.0
     assert r["detail_rural_income_prev_year"] == 20820.0
-    assert "chongqing.toml" in r["detail_source_monitoring_line"]
+    assert r["detail_source_monitoring_line"].startswith("重庆市政策参数（示例）（2024年）：")
+    assert "chongqing.toml" not in r["detail_source_monitoring_line"], "cited by title, not by file name"
+    assert r["detail_policy_title"] == "全国默认政策参数 1.0 版、重庆市政策参数（示例） 2024.1 版"
 
 
 def test_explain_names_member_threshold_and_source():
@@ -86,7 +88,8 @@ def test_explain_names_member_threshold_and_source():
     ms = [member(), member(birth=date(2012, 5, 5), name="小明", relationship="之子", school_status="非在校生")]
     text = explain(one(h, ms))
     assert "义务教育" in text and "小明（12岁）" in text
-    assert "4,000" in text and "national.toml" in text          # poverty line and its source
+    assert "4,000" in text and "全国默认政策参数（2024年）" in text  # poverty line and its source, by title
+    assert ".toml" not in text
     assert "医疗支出大" in text and "12,000" in text and "10,410" in text
     assert "已纳入监测" in text and "不足" in text
     assert ms[1]["id_number"] not in text
@@ -99,3 +102,39 @@ def test_explain_error_household():
 
 def test_explain_english():
     assert "meets_standard=yes" in explain(one(household()), lang="en")
+
+
+def test_explain_says_why_a_household_under_the_line_without_risk_is_not_monitored():
+    # 2024 Chongqing: poverty line 4,000, monitoring line 7,500; 6,000 per head, no risk factor.
+    text = explain(one(household(wage_income=6000.0)))
+    assert "无风险" in text and "低于监测线 7,500 元" in text and "没有风险因素" in text
+    assert "不属于突发严重困难户" in text
+
+
+def test_explain_says_a_household_over_the_line_with_risks_is_not_monitored_by_rule():
+    text = explain(one(household(wage_income=20000.0, disaster_loss=500.0)))
+    assert "不低于监测线" in text and "风险因素仅作提示" in text
+
+
+def test_explain_says_grade_c_housing_counts_as_safe_after_renovation():
+    text = explain(one(household(housing_grade="C", housing_renovation="已完成")))
+    assert "达标：住房安全：住房鉴定为C级，危房改造已完成，视为安全" in text
+
+
+def test_explain_lists_each_water_sub_indicator_when_water_is_judged_from_its_parts():
+    text = explain(one(household(water_safe=None, water_litres_per_day=60.0, water_quality="达标", tap_water=True,
+                                 outage_days=0.0)))
+    assert "饮水安全：按分项判定" in text and "饮水是否安全填为" not in text
+    for part in ("水量达标（人均日供水量 60 升）", "水质达标", "用水方便程度达标", "供水保证率达标"):
+        assert part in text
+
+
+def test_explain_says_a_household_in_poverty_is_helped_as_poor_not_monitored():
+    text = explain(one(household(registered=True, poverty_status="未脱贫", wage_income=3000.0)))
+    assert "已在贫困户名单中" in text
+
+
+def test_explain_names_the_town_and_cites_policy_by_title():
+    text = explain(one(household()))
+    assert "万州区" in text
+    assert "政策：全国默认政策参数 1.0 版、重庆市政策参数（示例） 2024.1 版" in text

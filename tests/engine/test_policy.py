@@ -94,7 +94,7 @@ def test_frame_one_row_per_province_with_parameters_as_columns():
     f = ps.frame(2024, ["500101001001", "500230001001"])
     assert f.height == 1 and f["policy_key"][0] == "50"
     assert f["poverty_line"][0] == 4000.0 and f["monitoring_line"][0] == 7500.0
-    assert "national.toml" in f["source_poverty_line"][0]
+    assert f["source_poverty_line"][0].startswith("全国默认政策参数（2024年）：")
     assert f["policy"][0] == "national@1.0+chongqing@2024.1"
 
 

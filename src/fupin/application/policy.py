@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-from fupin.engine.policy import PARAMETER_LABELS, PolicySet, load_policies
+from fupin.engine.policy import PARAMETER_LABELS, PolicySet, load_policies, shipped_policy
 
 ENV = "FUPIN_POLICY"
 
@@ -37,7 +37,7 @@ def configure(extra_paths=()) -> tuple[str, ...]:
     global _command_paths
     paths = list(_environment_paths())
     for path in extra_paths or ():
-        resolved = os.path.abspath(path)
+        resolved = shipped_policy(path) or os.path.abspath(path)
         if resolved not in paths:
             paths.append(resolved)
     _load(tuple(paths))

@@ -54,7 +54,8 @@ DETAIL_COLUMNS = [
     "detail_prior_net_income", "detail_rigid_expenses", "detail_medical_cost_limit",
     "detail_income_drop_limit", "detail_serious_illness_members",
     "detail_severe_disability_members", "detail_months_monitored", "detail_quick_elimination",
-    "detail_warnings",
+    "detail_warnings", "detail_policy_title", "detail_housing_grade", "detail_housing_renovation",
+    "detail_relocated", "detail_water_safe", "detail_water_litres_per_day", "detail_in_poverty",
     "monitoring_line",
     *[f"detail_{p}" for p in ASSESSMENT_PARAMETERS if p != "monitoring_line"],
     *[f"detail_source_{p}" for p in ASSESSMENT_PARAMETERS],
@@ -202,6 +203,14 @@ def _detail_exprs(as_of: date) -> list[pl.Expr]:
         R.quick_elimination().alias("detail_quick_elimination"),
         c("_warning_codes").fill_null("").alias("detail_warnings"),
         c("monitoring_line").cast(pl.Float64),
+        # What the explanation needs to say why an indicator is met or a household not monitored.
+        c("policy_title").alias("detail_policy_title"),
+        c("housing_grade").alias("detail_housing_grade"),
+        c("housing_renovation").alias("detail_housing_renovation"),
+        c("relocated").alias("detail_relocated"),
+        c("water_safe").alias("detail_water_safe"),
+        c("water_litres_per_day").alias("detail_water_litres_per_day"),
+        R.in_poverty().alias("detail_in_poverty"),
     ]
     exprs += [c(p).alias(f"detail_{p}") for p in ASSESSMENT_PARAMETERS if p != "monitoring_line"]
     exprs += [c(f"source_{p}").fill_null("").alias(f"detail_source_{p}") for p in ASSESSMENT_PARAMETERS]

@@ -6,6 +6,7 @@ columns); nothing else is looked up, so an exported assessment can be explained 
 
 from __future__ import annotations
 
+from fupin import divisions
 from fupin.engine import rules as R
 
 
@@ -27,6 +28,76 @@ def _src(row: dict, param: str) -> str:
 
 def _line(row: dict, param: str):
     return row.get("monitoring_line") if param == "monitoring_line" else row.get(f"detail_{param}")
+
+
+def _place(code: str | None) -> str:
+    """The town by name (villages are registered by users, so the village stays a code)."""
+    if not code:
+        return "区划不详"
+    names = divisions.names()
+    town = names.get(divisions.town_of(code), "")
+    county = names.get(divisions.county_of(code), "")
+    where = f"{county}{town}" if town else county
+    return f"{where} {code}" if where else f"区划 {code}"
+
+
+def _water_subs(row: dict) -> str:
+    """Each water sub-indicator with its state; the quantity with the household's litres."""
+    parts = []
+    for sub, (sub_zh, _en) in R.WATER_SUBINDICATORS.items():
+        state = row.get(f"detail_water_{sub}") or ""
+        text = f"{sub_zh}{R.VALUE_LABELS['water_sub'].get(state, '不详')}"
+        if sub == "quantity" and row.get("detail_water_litres_per_day") is not None:
+            text += f"（人均日供水量 {_num(row.get('detail_water_litres_per_day'))} 升）"
+        parts.append(text)
+    return "、".join(parts)
+
+
+def _met_reason(row: dict, key: str) -> str | None:
+    """Why an indicator counts as met where the raw fields alone would puzzle a cadre: an
+    unsafe grade made safe, a move, water judged from its parts."""
+    if key == "housing":
+        grade = row.get("detail_housing_grade")
+        if row.get("detail_relocated"):
+            return "住房安全：已易地扶贫搬迁，住房有保障"
+        if grade in R.UNSAFE_HOUSING_GRADES:
+            return f"住房安全：住房鉴定为{grade}级，危房改造已完成，视为安全"
+        return None
+    if key == "water" and row.get("detail_water_basis") == "detail":
+        filled = "" if row.get("detail_water_safe") is None else f"（饮水是否安全填为“{'是' if row['detail_water_safe'] else '否'}”）"
+        return f"饮水安全：按分项判定{filled}：{_water_subs(row)}"
+    return None
+
+
+def _monitoring_reason(row: dict) -> str:
+    """Why a household has no monitoring category (empty) or the category "none"."""
+    category = row.get("monitoring_category") or ""
+    line = row.get("monitoring_line")
+    if not category:
+        if line is None:
+            return "未进行防止返贫监测评估：该年度或地区的政策没有监测线。"
+        if row.get("detail_in_poverty"):
+            return "未进行防止返贫监测评估：该户为未脱贫（或返贫）户，已在贫困户名单中按贫困户帮扶。"
+        return "未进行防止返贫监测评估。"
+    if category != "none":
+        return ""
+    income = row.get("per_capita_net_income")
+    risks = _split(row.get("risk_factors"))
+    line_text = f"监测线 {_num(line)} 元{_src(row, 'monitoring_line')}"
+    if income is not None and line is not None and float(income) >= float(line):
+        why = f"人均纯收入 {_num(income)} 元不低于{line_text}"
+        if risks:
+            why += "，按规定不纳入监测（上列风险因素仅作提示）"
+    else:
+        why = f"人均纯收入 {_num(income)} 元低于{line_text}，但没有风险因素"
+    rigid = float(row.get("detail_rigid_expenses") or 0)
+    prior = row.get("detail_prior_net_income")
+    base, base_text = (prior, "上年家庭纯收入") if prior is not None else (row.get("net_income"), "家庭纯收入")
+    sudden = f"刚性支出 {_num(rigid)} 元未超过{base_text} {_num(base)} 元"
+    if "income_drop" in risks and row.get("population"):
+        left = (float(row.get("net_income") or 0) - rigid) / float(row["population"])
+        sudden += f"，收入虽大幅缩减，扣除刚性支出后人均 {_num(left)} 元不低于监测线"
+    return f"监测类别：无风险——{why}；{sudden}，不属于突发严重困难户。"
 
 
 def _indicator_reason(row: dict, key: str, state: str) -> str:
@@ -134,7 +205,7 @@ def explain(row: dict, lang: str = "zh") -> str:
     if lang != "zh":
         return _explain_en(row)
     hid, year = row.get("household_id"), row.get("year")
-    head = f"户 {hid}（{year}年，区划 {row.get('region_code')}，在册 {row.get('population')} 人）"
+    head = f"户 {hid}（{year}年，{_place(row.get('region_code'))}，在册 {row.get('population')} 人）"
     lines = []
     verdict = row.get("meets_standard") or ""
     if verdict == "error":
@@ -152,17 +223,21 @@ def explain(row: dict, lang: str = "zh") -> str:
     for kind, title in (("unmet", "未达标"), ("unknown", "不详")):
         for key in _split(row.get(kind)):
             lines.append(f"- {title}：{_indicator_reason(row, key, kind)}")
+    not_met = set(_split(row.get("unmet"))) | set(_split(row.get("unknown")))
+    for key in ("housing", "water"):
+        reason = None if key in not_met else _met_reason(row, key)
+        if reason:
+            lines.append(f"- 达标：{reason}")
     cat = row.get("monitoring_category") or ""
-    if not cat:
-        lines.append("未进行防止返贫监测评估（该年度或地区没有监测线，或该户在贫困户名单中）。"
-                     if not row.get("risk_factors") else "")
     risks = _split(row.get("risk_factors"))
     if risks:
         lines.append("风险因素：")
         lines += [f"- {_risk_reason(row, k)}" for k in risks]
-    if cat:
+    if cat and cat != "none":
         ml = f"（监测线 {_num(row.get('monitoring_line'))} 元{_src(row, 'monitoring_line')}）"
         lines.append(f"监测类别：{R.label('category', cat)}{ml}。")
+    else:
+        lines.append(_monitoring_reason(row))
     if row.get("elimination"):
         lines.append(f"风险消除：{R.VALUE_LABELS['elimination'][row['elimination']]}。")
         for key in _split(row.get("elimination_failed")):
@@ -172,7 +247,7 @@ def explain(row: dict, lang: str = "zh") -> str:
                      f"请复核是否为“纸面消除”{_src(row, 'quick_elimination_months')}。")
     if row.get("detail_warnings"):
         lines.append(f"数据提示：{row['detail_warnings']}")
-    lines.append(f"政策：{row.get('policy')}")
+    lines.append(f"政策：{row.get('detail_policy_title') or row.get('policy')}")
     return "\n".join(line for line in lines if line)
 
 

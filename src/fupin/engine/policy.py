@@ -22,6 +22,7 @@ parameter, the year and the province, in Chinese and English.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -114,6 +115,10 @@ class Value:
     confidence: str
 
 
+# What each confidence mark of a policy value means, for people reading an explanation.
+CONFIDENCE_TEXT = {"H": "官方来源", "M": "地方或新闻来源", "—": "项目默认值，待核实"}
+
+
 @dataclass
 class PolicyFile:
     name: str
@@ -122,6 +127,13 @@ class PolicyFile:
     region: str = ""
     extends: str | None = None
     parameters: dict[str, dict[str, Value]] = field(default_factory=dict)
+    title: str = ""  # what a person calls the file ("全国默认政策参数"); its name when not given
+
+    def cite(self, value: Value, year: int) -> str:
+        """A value's source as a cadre reads it: the file's title, the year, the document and
+        how far it can be trusted — never a file name."""
+        trust = CONFIDENCE_TEXT.get(value.confidence, f"可信度 {value.confidence}")
+        return f"{self.title or self.name}（{year}年）：{value.source}（{trust}）"
 
     @property
     def identity(self) -> str:
@@ -135,6 +147,15 @@ class PolicyFile:
 
     def applies_to(self, region_code: str | None) -> bool:
         return not self.region or (region_code or "").startswith(self.region)
+
+
+def shipped_policy(name: str) -> str | None:
+    """The path of a policy file shipped with fupin (``chongqing`` or ``chongqing.toml``), for a
+    name that is not a file where the user is: the README's examples work from any folder."""
+    if "/" in name or os.sep in name or Path(name).exists():
+        return None
+    candidate = resources.files("fupin.policies").joinpath(name if name.endswith(".toml") else f"{name}.toml")
+    return str(candidate) if candidate.is_file() else None
 
 
 def _read(path_or_name: str) -> PolicyFile:
@@ -160,7 +181,7 @@ def _read(path_or_name: str) -> PolicyFile:
             )
     parameters: dict[str, dict[str, Value]] = {}
     for param, table in data.items():
-        if param in ("name", "version", "extends", "region"):
+        if param in ("name", "version", "extends", "region", "title"):
             continue
         if not isinstance(table, dict):
             raise PolicyError(
@@ -189,6 +210,7 @@ def _read(path_or_name: str) -> PolicyFile:
     return PolicyFile(
         name=str(data["name"]), version=str(data["version"]), path=shown,
         region=str(data.get("region") or ""), extends=data.get("extends"), parameters=parameters,
+        title=str(data.get("title") or ""),
     )
 
 
@@ -209,6 +231,10 @@ class PolicySet:
     def identity_for(self, region_code: str | None) -> str:
         return "+".join(f.identity for f in self.files if f.applies_to(region_code))
 
+    def title_for(self, region_code: str | None) -> str:
+        """The files in force for a region as people name them: "全国默认政策参数 1.0 版、…"."""
+        return "、".join(f"{f.title or f.name} {f.version} 版" for f in self.files if f.applies_to(region_code))
+
     def parameters(self) -> list[str]:
         seen: dict[str, None] = {}
         for f in self.files:
@@ -218,11 +244,23 @@ class PolicySet:
 
     def lookup(self, parameter: str, year: int, region_code: str | None = None):
         """(value, source_file, source, confidence) or None when no file gives it."""
+        found = self._found(parameter, year, region_code)
+        if found is None:
+            return None
+        f, v = found
+        return v.value, f.path, v.source, v.confidence
+
+    def _found(self, parameter: str, year: int, region_code: str | None) -> tuple[PolicyFile, Value] | None:
         for f in self._applicable(region_code):
             v = f.lookup(parameter, year)
             if v is not None:
-                return v.value, f.path, v.source, v.confidence
+                return f, v
         return None
+
+    def citation(self, parameter: str, year: int, region_code: str | None = None) -> str | None:
+        """Where the value in force comes from, in words (:meth:`PolicyFile.cite`)."""
+        found = self._found(parameter, year, region_code)
+        return None if found is None else found[0].cite(found[1], year)
 
     def resolve(self, parameter: str, year: int, region_code: str | None = None):
         """(value, source_file, source, confidence); raises PolicyMissing when not set."""
@@ -258,7 +296,8 @@ class PolicySet:
         """One row per policy key (province or longer file prefix) of ``region_codes``.
 
         Columns: ``policy_key``, ``policy`` (identity of the files used), then for every
-        parameter its value and ``source_<parameter>`` ("file：source（可信度 X）").
+        parameter its value and ``source_<parameter>`` (:meth:`PolicyFile.cite`: title, year,
+        document, trust).
         ``needed`` (default: :meth:`needed` of the year) must resolve, else PolicyMissing.
         """
         codes = pl.Series("region_code", list(region_codes), dtype=pl.String).drop_nulls().unique()
@@ -269,22 +308,21 @@ class PolicySet:
         for p in needed or ():
             if p not in params:
                 params.append(p)
-        rows: dict[str, list] = {"policy_key": keys, "policy": []}
+        rows: dict[str, list] = {"policy_key": keys, "policy": [], "policy_title": []}
         for p in params:
             rows[p] = []
             rows[f"source_{p}"] = []
         for key in keys:
             rows["policy"].append(self.identity_for(key))
+            rows["policy_title"].append(self.title_for(key))
             must = needed if needed is not None else self.needed(year, key)
             for p in params:
-                found = self.lookup(p, year, key)
+                found = self._found(p, year, key)
                 if found is None and p in must:
                     raise PolicyMissing(p, year, key)
-                rows[p].append(None if found is None else found[0])
-                rows[f"source_{p}"].append(
-                    None if found is None else f"{found[1]}：{found[2]}（可信度 {found[3]}）"
-                )
-        schema: dict[str, pl.DataType] = {"policy_key": pl.String, "policy": pl.String}
+                rows[p].append(None if found is None else found[1].value)
+                rows[f"source_{p}"].append(None if found is None else found[0].cite(found[1], year))
+        schema: dict[str, pl.DataType] = {"policy_key": pl.String, "policy": pl.String, "policy_title": pl.String}
         for p in params:
             values = [v for v in rows[p] if v is not None]
             schema[p] = pl.String if any(isinstance(v, str) for v in values) else pl.Float64
