@@ -123,10 +123,11 @@ def test_write_assessment_xlsx_chinese_labels_and_summary_sheet(tmp_path):
     wb = load_workbook(path, read_only=True)
     assert wb.sheetnames == ["评估结果", "汇总"]
     rows = list(wb["评估结果"].values)
-    assert rows[0][:3] == ("户编号", "年度", "区划代码") and "住房安全" in rows[0]
+    header = rows[2]  # under the title and the region/date/policy line
+    assert header[:3] == ("户编号", "年度", "区划代码") and "住房安全" in header
     h2 = [r for r in rows if r[0] == "H2"][0]
-    assert h2[rows[0].index("住房安全")] == "未达标"
-    assert h2[rows[0].index("监测类别")] == "边缘易致贫户"
+    assert h2[header.index("住房安全")] == "未达标"
+    assert h2[header.index("监测类别")] == "边缘易致贫户"
     summary = list(wb["汇总"].values)
     assert ("是否达标", "达标", 1) in summary and ("是否达标", "未达标", 1) in summary
     assert ("未达标指标", "住房安全", 1) in summary and ("监测类别", "边缘易致贫户", 1) in summary

@@ -15,9 +15,11 @@ import polars as pl
 import pyarrow.parquet as pq
 from xlsxwriter.worksheet import Worksheet
 
+from fupin import divisions
+from fupin.engine import rules as R
 from fupin.engine import schema
 from fupin.engine.assess import OUTPUT_COLUMNS, chinese_frame, summary_frame
-from fupin.io import tables
+from fupin.io import report, tables
 from fupin.io.errors import ExchangeFormatError
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -170,15 +172,59 @@ def _write_csv(out: Path, parts) -> None:
                     tables.write_csv(_as_text(_canonical(batch, table), table), fh, include_header=False)
 
 
+MONEY_OUTPUT_COLUMNS = ("net_income", "per_capita_net_income")
+
+
+def _verdict_columns() -> list[report.Column]:
+    kinds: dict[str, report.Kind] = {"year": "year", "region_code": "code", "population": "count",
+                                     "net_income": "money", "per_capita_net_income": "money"}
+    columns = []
+    for key in OUTPUT_COLUMNS:
+        header = R.COLUMN_LABELS.get(key, key)
+        columns.append(report.Column(key, header, kinds.get(key, "text"), total=key == "population"))
+        if key == "region_code":
+            columns.append(report.Column("town_name", "乡镇"))
+    return columns
+
+
+def _heading(frame: pl.DataFrame, what: str) -> report.Heading:
+    codes = frame.get_column("region_code").unique().to_list() if "region_code" in frame.columns else []
+    region = report.common_region(codes)
+    if "detail_policy_title" in frame.columns:
+        policies = frame.get_column("detail_policy_title").drop_nulls().unique().sort().to_list()
+    else:
+        policies = frame.get_column("policy").drop_nulls().unique().sort().to_list() if "policy" in frame.columns else []
+    years = frame.get_column("year").drop_nulls().unique().sort().to_list() if "year" in frame.columns else []
+    title = f"{'、'.join(str(y) for y in years)}年度{what}" if years else what
+    return report.Heading(title, report.region_label(region), policy="；".join(p for p in policies if p))
+
+
 def write_assessment(frame: pl.DataFrame, out) -> Path:
-    """Verdicts out: ``.csv`` / ``.parquet`` (exactly OUTPUT_COLUMNS) or ``.xlsx`` (Chinese
-    headers and values, two decimals, and a 汇总 sheet). Text cells neutralised (io.tables)."""
+    """Verdicts out: ``.csv`` / ``.parquet`` (exactly OUTPUT_COLUMNS; money rounded to fen in
+    CSV) or ``.xlsx`` for people (Chinese headers and values, town names beside the codes, a
+    title, a 汇总 sheet; :mod:`fupin.io.report`). Text cells neutralised (io.tables)."""
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix == ".xlsx":
-        return tables.write_sheets(out, {"评估结果": chinese_frame(frame), "汇总": summary_frame(frame)},
-                                   float_decimals=2)
+        heading = _heading(frame, "评估结果")
+        chinese = chinese_frame(frame).rename({v: k for k, v in R.COLUMN_LABELS.items() if k in OUTPUT_COLUMNS})
+        names = divisions.names()
+        towns = chinese.get_column("region_code").map_elements(
+            lambda code: names.get(divisions.town_of(code), ""), return_dtype=pl.String, skip_nulls=True)
+        chinese = chinese.with_columns(towns.alias("town_name"))
+        if "detail_policy_title" in frame.columns:
+            chinese = chinese.with_columns(frame.get_column("detail_policy_title").alias("policy"))
+        summary = summary_frame(frame)
+        return report.write_report(out, [
+            report.Sheet("评估结果", chinese, _verdict_columns(), title=heading.what),
+            report.Sheet("汇总", summary, [report.Column("分组", "分组"), report.Column("项目", "项目"),
+                                          report.Column("户数", "户数", "count")],
+                         title=f"{heading.what}汇总", totals=False),
+        ], heading)
+    selected = frame.select(OUTPUT_COLUMNS)
+    if suffix == ".csv":
+        selected = selected.with_columns(pl.col(c).round(2) for c in MONEY_OUTPUT_COLUMNS)
     try:
-        return tables.write_frame(frame.select(OUTPUT_COLUMNS), out, allowed=(".csv", ".parquet", ".xlsx"))
+        return tables.write_frame(selected, out, allowed=(".csv", ".parquet", ".xlsx"))
     except tables.UnsupportedOutput as exc:
         raise ValueError(str(exc)) from None
