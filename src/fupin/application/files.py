@@ -38,6 +38,10 @@ class FileRegistry:
     members: pl.DataFrame
     regions: pl.DataFrame
     issues: pl.DataFrame | None
+    # The member table the importer's checks read, and the assessment date they read it at:
+    # the assessment reuses it for the checks that compare with the verdict (Q24, Q25).
+    checked_members: pl.DataFrame | None = None
+    checked_as_of: date | None = None
 
 
 def read_file(path, *, year: int, region: str | None = None, as_of: date | None = None) -> FileRegistry:
@@ -46,27 +50,37 @@ def read_file(path, *, year: int, region: str | None = None, as_of: date | None 
     vanishing (rules.md "Households with errors"). Raises ExchangeFormatError, NothingToAssess."""
     registry = read_registry(str(path), year=year, as_of=as_of)
     internal = [c for c in registry.households.columns if c.startswith("_")]
-    households = (
-        registry.households.drop(internal)
-        .filter(pl.col("household_id").is_not_null() & pl.col("year").is_not_null())
-        .unique(["household_id", "year"], keep="first", maintain_order=True)
-    )
+    households = registry.households.drop(internal).filter(
+        pl.col("household_id").is_not_null() & pl.col("year").is_not_null())
+    if _has_duplicate_keys(registry.issues):
+        households = households.unique(["household_id", "year"], keep="first", maintain_order=True)
     members = registry.members.drop([c for c in registry.members.columns if c.startswith("_")])
+    checked = registry.checked_members
     if region:
         prefix = divisions.scope_prefix(region)
         households = households.filter(pl.col("region_code").str.starts_with(prefix))
-        members = members.filter(pl.col("household_id").is_in(households["household_id"].implode()))
+        in_scope = pl.col("household_id").is_in(households["household_id"].implode())
+        members = members.filter(in_scope)
+        checked = checked.filter(in_scope) if checked is not None else None
     if households.filter(pl.col("year") == year).height == 0:
         raise nothing_to_assess(year, str(path) + (f"（区划 {region}）" if region else ""))
     issues = registry.issues.filter(pl.col("household_id").is_not_null())
-    return FileRegistry(households, members, registry.regions, issues)
+    return FileRegistry(households, members, registry.regions, issues, checked_members=checked, checked_as_of=as_of)
+
+
+def _has_duplicate_keys(issues: pl.DataFrame) -> bool:
+    # The importer reports every repeated (household_id, year) as E06 on the households table;
+    # without one, keeping the first row of each key changes nothing (and costs a full pass).
+    return bool(issues.filter((pl.col("table") == "households") & (pl.col("code") == "E06")).height)
 
 
 def assess_registry(policy: PolicySet, registry: FileRegistry, year: int, *, as_of: date | None = None):
     """(verdicts, findings) of a registry: the importer's issues, when it was read from a file,
     are the checks already run; otherwise the checks run now."""
+    reuse = registry.checked_members is not None and registry.checked_as_of == as_of
     return assess_with_findings(registry.households, registry.members, registry.regions, year=year, policy=policy,
-                                as_of=as_of, findings=registry.issues)
+                                as_of=as_of, findings=registry.issues,
+                                prepared_members=registry.checked_members if reuse else None)
 
 
 def checks_only(registry: FileRegistry, year: int, *, as_of: date | None = None) -> pl.DataFrame:

@@ -235,18 +235,26 @@ AFTER_ASSESSMENT = tuple(c.key for c in R.checks.CHECKS if c.needs_assessment)
 
 
 def assess_with_findings(households, members, regions=None, *, year: int, policy: PolicySet,
-                         as_of: date | None = None, findings: pl.DataFrame | None = None):
+                         as_of: date | None = None, findings: pl.DataFrame | None = None,
+                         prepared_members: pl.DataFrame | None = None):
     """The data-quality checks and the assessment of ``year``: (verdicts, findings).
 
     Every error finding blocks its household's verdict (rules.md "Households with errors").
     ``findings``: the checks already run while reading a file (the importer's issues, which
     include its own row errors) — they are used as they are, not run again; otherwise the
     checks run here. The checks that compare with the verdict (Q24, Q25) run once, after it.
+    ``prepared_members``: :func:`quality.prepare_members` of ``members`` as those checks
+    prepared it (any years, at this ``as_of`` or at each row's year end), not prepared again.
     """
     as_of = as_of or date(year, 12, 31)
     h = households.filter(pl.col("year") == year)
     m = members.filter(pl.col("year").is_null() | (pl.col("year") == year))
-    prepared = quality.prepare_members(m, as_of=as_of)
+    if prepared_members is not None:
+        # Preparing keeps keyed rows only and works within (household, year) or (ID, year):
+        # the year's rows of the whole table are what preparing the year's rows gives.
+        prepared = prepared_members.filter(pl.col("year") == year)
+    else:
+        prepared = quality.prepare_members(m, as_of=as_of)
     if findings is None:
         before = quality.run(h, prepared).select(FINDING_COLUMNS)
     else:

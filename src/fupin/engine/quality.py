@@ -62,19 +62,25 @@ def _findings(households: pl.DataFrame, members: pl.DataFrame, *, as_of: date | 
     """Findings with the row they point at (table, field, value, _sheet, _row) for the importer.
 
     Checks that compare with the verdict (Q24, Q25) run only when ``assessment`` is given."""
-    return run(households, C.prepare_members(members, as_of=as_of), assessment=assessment, codes=codes)
+    return run(households, prepare_members(members, as_of=as_of), assessment=assessment, codes=codes)
 
 
 def prepare_members(members: pl.DataFrame, *, as_of: date | None = None) -> pl.DataFrame:
     """The member table the checks read; prepare it once to :func:`run` checks in several passes."""
-    return C.prepare_members(members, as_of=as_of)
+    return C.prepare_members(_read_by_checks(members, C.MEMBER_COLUMNS), as_of=as_of)
+
+
+def _read_by_checks(frame: pl.DataFrame, columns: dict[str, pl.DataType]) -> pl.DataFrame:
+    # Preparing joins copy every column of the table: only the columns the checks read are
+    # carried (a check reading another column fails loudly, it is not handed a null).
+    return frame.select([c for c in frame.columns if c in columns])
 
 
 def run(households: pl.DataFrame, prepared_members: pl.DataFrame, *, assessment: pl.DataFrame | None = None,
         codes: tuple[str, ...] | None = None) -> pl.DataFrame:
     """The checks (all, or ``codes``) over households and :func:`prepare_members`' table."""
     m = prepared_members
-    h = C.prepare_households(households, m, assessment)
+    h = C.prepare_households(_read_by_checks(households, C.HOUSEHOLD_COLUMNS), m, assessment)
     tables = {"members": m, "households": h}
     out: list[pl.DataFrame] = []
     for check in C.CHECKS:

@@ -16,10 +16,18 @@ _MONEY_JUNK = r"[,，\s\u3000]|元$"
 _NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 
 
+_BLANKS = " \t\r\n\u3000\u00a0"
+
+
 def clean(raw: pl.Expr) -> pl.Expr:
     """Strip spaces (also full-width); empty -> null."""
-    s = raw.cast(pl.String).str.strip_chars(" \t\r\n\u3000\u00a0")
+    s = raw.cast(pl.String).str.strip_chars(_BLANKS)
     return pl.when(s == "").then(None).otherwise(s)
+
+
+def needs_clean(s: pl.Expr) -> pl.Expr:
+    """True for the strings :func:`clean` changes (blank at either end, or empty)."""
+    return s.str.contains(f"^[{_BLANKS}]|[{_BLANKS}]$|^$")
 
 
 def _number(s: pl.Expr, *, money: bool) -> tuple[pl.Expr, pl.Expr]:
@@ -27,9 +35,13 @@ def _number(s: pl.Expr, *, money: bool) -> tuple[pl.Expr, pl.Expr]:
     t = s.str.replace_all(_MONEY_JUNK, "") if money else s.str.replace_all(r"[,，\s\u3000]", "")
     t = t.str.replace(r"元$", "")
     ok = t.str.contains(_NUMBER)
-    value = pl.when(ok).then(t.cast(pl.Float64, strict=False))
+    return _checked_number(s.is_not_null(), ok, pl.when(ok).then(t.cast(pl.Float64, strict=False)))
+
+
+def _checked_number(present: pl.Expr, ok: pl.Expr, value: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    # Shared by the text and the typed paths, so a number is judged the same way whatever its container.
     error = (
-        pl.when(s.is_null()).then(None)
+        pl.when(~present).then(None)
         .when(~ok | value.is_null()).then(pl.lit("E02"))
         .when(value < 0).then(pl.lit("E03"))
     )
@@ -44,12 +56,19 @@ def parse_number(s: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     return _number(s, money=False)
 
 
+# An integer cell has at most this many digits: every such number fits the canonical Int32.
+INT_DIGITS = 9
+
+
 def parse_int(s: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     # Excel may hand integers over as "3" or "3.0" (numbers stored as text are accepted too).
     t = s.str.replace_all(r"[,，\s]", "").str.replace(r"\.0*$", "")
-    ok = t.str.contains(r"^[+-]?\d{1,9}$")
-    value = pl.when(ok).then(t.cast(pl.Int64, strict=False))
-    error = pl.when(s.is_null()).then(None).when(~ok).then(pl.lit("E02"))
+    ok = t.str.contains(rf"^[+-]?\d{{1,{INT_DIGITS}}}$")
+    return _checked_int(s.is_not_null(), ok, pl.when(ok).then(t.cast(pl.Int64, strict=False)))
+
+
+def _checked_int(present: pl.Expr, ok: pl.Expr, value: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    error = pl.when(~present).then(None).when(~ok).then(pl.lit("E02"))
     return pl.when(error.is_null()).then(value.cast(pl.Int32)), error
 
 
@@ -60,7 +79,10 @@ FIRST_YEAR, LAST_YEAR = 1900, 2100
 
 
 def parse_year(s: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    value, error = parse_int(s)
+    return _checked_year(*parse_int(s))
+
+
+def _checked_year(value: pl.Expr, error: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     out_of_range = value.is_not_null() & ~value.is_between(FIRST_YEAR, LAST_YEAR)
     return (pl.when(out_of_range).then(None).otherwise(value),
             pl.when(out_of_range).then(pl.lit("E13")).otherwise(error))
@@ -145,6 +167,40 @@ def parse_field(s: pl.Expr, f: schema.Field, *, table: str) -> tuple[pl.Expr, pl
         return parse_month(s)
     if kind == "region":
         return parse_region(s)
-    if table == "regions" and f.name == "region_code":
+    if (table, f.name) == _REGIONS_OWN_CODE:
         return parse_region(s, lengths=(6, 9, 12))
     return parse_text(s)
+
+
+# The regions table names counties and towns as well as villages: its code is checked as one.
+_REGIONS_OWN_CODE = ("regions", "region_code")
+
+
+def plain_text(f: schema.Field, *, table: str) -> bool:
+    """Fields whose value is their cleaned text, nothing checked (ID numbers are checked later)."""
+    return f.kind in ("text", "id_number") and (table, f.name) != _REGIONS_OWN_CODE
+
+
+# --- typed columns -------------------------------------------------------------------------
+# A Parquet (Arrow) column that already holds numbers or booleans is judged on its values: the
+# same outcome as writing each value as text and parsing it back (Polars writes a Float64 as the
+# shortest text that reads back to the same value, an integer as its digits, a boolean as
+# true/false), without the round trip. Any other dtype is parsed from its text as before.
+
+def parse_typed(col: pl.Expr, f: schema.Field, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr] | None:
+    """(value, error) of a typed column, equal to ``parse_field`` over the column's text; None
+    when ``dtype`` is not handled natively for ``f`` (then parse the text)."""
+    kind = f.kind
+    if kind in ("money", "number") and (dtype == pl.Float64 or dtype.is_integer()):
+        value = col.cast(pl.Float64)
+        # NaN and ±inf are written "NaN"/"inf", which are not numbers to the text parser.
+        return _checked_number(value.is_not_null(), value.is_finite(), value)
+    if kind == "int" and dtype.is_integer():
+        limit = 10**INT_DIGITS - 1
+        value = col.cast(pl.Int64, strict=False)
+        ok = value.is_between(-limit, limit).fill_null(False)
+        value, error = _checked_int(col.is_not_null(), ok, pl.when(ok).then(value))
+        return _checked_year(value, error) if f.name in YEAR_FIELDS else (value, error)
+    if kind == "yesno" and dtype == pl.Boolean:
+        return col, pl.lit(None, dtype=pl.String)
+    return None

@@ -49,6 +49,9 @@ class Registry:
     raw: dict[str, pl.DataFrame] = field(default_factory=dict)
     unknown_columns: dict[str, list[str]] = field(default_factory=dict)
     source_format: str = "xlsx"
+    # The member table the quality checks read (:func:`fupin.engine.quality.prepare_members`),
+    # kept so that assessing right after reading does not prepare it a second time.
+    checked_members: pl.DataFrame | None = None
 
     def rejected(self) -> pl.DataFrame:
         """(household_id, year) of the households that cannot load."""
@@ -168,6 +171,34 @@ def _via_distinct(frame: pl.DataFrame, header: str, value: pl.Expr, error: pl.Ex
     return mapped_value, mapped_error
 
 
+def _typed_column(frame: pl.DataFrame, header: str, f: schema.Field,
+                  table: str) -> tuple[pl.Expr, pl.Expr, pl.Expr] | None:
+    """(value, error, empty) of a column of a typed container, or None to parse its text.
+
+    Numbers and booleans are judged on their values (:func:`parse.parse_typed`). A string
+    column passes as it is when every value already is what the text parser would make of it
+    — decided once per column, over its distinct values (or one scan for blanks when the field
+    is free text) — so a canonical file costs no per-row parsing and no copy of its strings.
+    """
+    col = pl.col(header)
+    dtype = frame.schema[header]
+    typed = parse.parse_typed(col, f, dtype)
+    if typed is not None:
+        return (*typed, col.is_null())
+    if dtype != pl.String or f.dtype != pl.String:
+        return None
+    series = frame.get_column(header)
+    if parse.plain_text(f, table=table):
+        canonical = not frame.select(parse.needs_clean(col).any()).item()
+    else:
+        distinct = pl.DataFrame({header: series.unique().drop_nulls()})
+        value, error = parse.parse_field(parse.clean(col), f, table=table)
+        canonical = distinct.select((value.eq_missing(col) & error.is_null()).all()).item()
+    if not canonical:
+        return None
+    return col, pl.lit(None, dtype=pl.String), col.is_null()
+
+
 def _parse_rows(raw: RawSheet, tables: tuple[str, ...]) -> _Parsed:
     """Parse every known column of a raw sheet for the fields of ``tables``."""
     header_of: dict[str, str] = {}
@@ -185,14 +216,20 @@ def _parse_rows(raw: RawSheet, tables: tuple[str, ...]) -> _Parsed:
             header = header_of.get(f.name)
             if header is None:
                 continue
-            s = parse.clean(pl.col(header))
-            if f.kind == "id_number":
-                value, error = s, pl.lit(None, dtype=pl.String)
+            typed = _typed_column(raw.frame, header, f, table) if raw.typed else None
+            if typed is not None:
+                value, error, empty = typed
             else:
-                value, error = parse.parse_field(s, f, table=table)
-                value, error = _via_distinct(raw.frame, header, value, error, f.dtype)
+                s = parse.clean(pl.col(header))
+                empty = s.is_null()
+                if f.kind == "id_number":
+                    value, error = s, pl.lit(None, dtype=pl.String)
+                else:
+                    value, error = parse.parse_field(s, f, table=table)
+                    if not parse.plain_text(f, table=table):
+                        value, error = _via_distinct(raw.frame, header, value, error, f.dtype)
             if f.required and f.kind != "id_number" and not (f.name == "year"):
-                error = pl.when(s.is_null()).then(pl.lit("E01")).otherwise(error)
+                error = pl.when(empty).then(pl.lit("E01")).otherwise(error)
             exprs.append(value.cast(f.dtype).alias(f.name))
             exprs.append(error.cast(pl.String).alias(f"__e:{f.name}"))
     frame = raw.frame.select([*exprs, "_sheet", "_row"])
@@ -265,6 +302,53 @@ def _columns_error(source: str | Path | None, raw: RawSheet, table: str, missing
 
 # --- the reader -------------------------------------------------------------------------
 
+def _read_parquet_typed(folder: Path) -> list[RawSheet]:
+    """The Parquet tables as :func:`fupin.io.containers.read_parquet_folder` reads them, but with
+    their columns as stored: typed columns are validated on their values (:func:`parse.parse_typed`);
+    every other column, and every message's value, is the column's text as that reader gives it."""
+    files = {t: containers._find_file(folder, t, ".parquet") for t in containers.TABLE_NAMES}
+    if files["households"] is None or files["members"] is None:
+        raise containers._folder_error(folder, ".parquet")
+    out = []
+    for table, p in files.items():
+        if p is None:
+            continue
+        frame = containers.read_parquet(p)
+        headers = list(frame.columns)
+        out.append(RawSheet(table, p.name, _with_rows(frame, p.name), headers, typed=True))
+    return out
+
+
+def _chunked_like(part: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
+    """``part`` (rows aligned with ``frame``) cut into ``frame``'s chunks, without copying: columns
+    chunked differently from their frame make Polars copy the whole frame into one chunk."""
+    lengths = frame.get_column(frame.columns[0]).chunk_lengths() if frame.width else []
+    if len(lengths) < 2 or part.height != frame.height:
+        return part
+    starts = [sum(lengths[:i]) for i in range(len(lengths))]
+    return pl.concat([part.slice(a, n) for a, n in zip(starts, lengths, strict=True)], how="vertical", rechunk=False)
+
+
+def _with_rows(frame: pl.DataFrame, sheet: str) -> pl.DataFrame:
+    """``frame`` + ``_sheet`` + ``_row`` (position + 1), chunked as ``frame`` is.
+
+    Parquet comes in one chunk per row group; a row-number column in one chunk would make Polars
+    copy every column into single chunks at the first select — the size of the table again.
+    """
+    def numbered(part: pl.DataFrame, start: int) -> pl.DataFrame:
+        return part.with_columns(pl.int_range(start + 1, start + part.height + 1, dtype=pl.Int64).alias("_row"),
+                                 pl.lit(sheet, dtype=pl.String).alias("_sheet"))
+
+    lengths = frame.get_column(frame.columns[0]).chunk_lengths() if frame.width else []
+    if len(lengths) < 2 or any(frame.get_column(c).chunk_lengths() != lengths for c in frame.columns):
+        return numbered(frame, 0).select(pl.exclude("_row", "_sheet"), "_sheet", "_row")
+    parts, start = [], 0
+    for n in lengths:
+        parts.append(numbered(frame.slice(start, n), start))
+        start += n
+    return pl.concat(parts, how="vertical", rechunk=False).select(pl.exclude("_row", "_sheet"), "_sheet", "_row")
+
+
 def read_registry(path, *, year: int | None = None, as_of: date | None = None,
                   province: str = "50", known_towns: frozenset[str] | None = None,
                   progress: Callable[[str, int, int], None] | None = None) -> Registry:
@@ -276,7 +360,7 @@ def read_registry(path, *, year: int | None = None, as_of: date | None = None,
     elif kind == "csv":
         sheets = containers.read_csv_folder(path, progress)
     elif kind == "parquet":
-        sheets = containers.read_parquet_folder(path, progress)
+        sheets = _read_parquet_typed(path)
     else:
         sheet = containers.read_csv(path)
         if sheet.kind != "flat":
@@ -329,6 +413,7 @@ class _Reader:
         self.progress = progress
         self.issues: list[pl.DataFrame] = []
         self.unknown: dict[str, list[str]] = {}
+        self.checked_members: pl.DataFrame | None = None
 
     def _step(self, stage: str, done: int, total: int) -> None:
         if self.progress:
@@ -377,6 +462,7 @@ class _Reader:
             raw=raw_out,
             unknown_columns=self.unknown,
             source_format=source_format,
+            checked_members=self.checked_members,
         )
 
     def _finish(self, frame: pl.DataFrame, table: str, present: set[str]) -> pl.DataFrame:
@@ -640,7 +726,7 @@ class _Reader:
     def _ids(self, members: pl.DataFrame, households: pl.DataFrame, header: dict[str, str], raw: RawSheet) -> pl.DataFrame:
         years = members["year"].drop_nulls()
         top = self.as_of or (date(int(years.max()), 12, 31) if len(years) else date.today())
-        parsed = idnumber.parse(members["id_number"], as_of=top)
+        parsed = _chunked_like(idnumber.parse(members["id_number"], as_of=top), members)
         members = members.with_columns(
             _raw_id=pl.col("id_number"), id_number=parsed["id_number"], _status=parsed["id_status"],
             _birth=parsed["birth_date"])
@@ -673,7 +759,10 @@ class _Reader:
     def _cross_checks(self, households, members, h_header, m_header) -> None:
         key = ["household_id", "year"]
         hid = h_header.get("household_id", "户编号")
-        keyed = households.filter(pl.col("household_id").is_not_null() & pl.col("year").is_not_null())
+        # Every check below reports the key and the row only: filtering those columns alone
+        # keeps a million-row table from being copied whole for each check.
+        keyed = households.select(*key, "_sheet", "_row").filter(
+            pl.col("household_id").is_not_null() & pl.col("year").is_not_null())
         dup = keyed.filter(pl.struct(key).is_duplicated())
         if dup.height:
             self.issues.append(_issue_frame(
@@ -682,14 +771,15 @@ class _Reader:
                 en=pl.format("household {} year {} appears more than once", pl.col("household_id"), pl.col("year"))))
         if self.year is not None:
             for frame, table, hdr in ((households, "households", h_header), (members, "members", m_header)):
-                off = frame.filter(pl.col("year").is_not_null() & (pl.col("year") != self.year))
+                off = frame.select(*key, "_sheet", "_row").filter(pl.col("year").is_not_null() & (pl.col("year") != self.year))
                 if off.height:
                     self.issues.append(_issue_frame(
                         off.with_columns(value=pl.col("year").cast(pl.String)), table=table, code="E09",
                         column=hdr.get("year", "年度"),
                         zh=pl.format(f"年度 {{}} 与本次导入的年度 {self.year} 不符", pl.col("year")),
                         en=pl.format(f"year {{}} differs from the import year {self.year}", pl.col("year"))))
-        mkeyed = members.filter(pl.col("household_id").is_not_null() & pl.col("year").is_not_null())
+        mkeyed = members.select(*key, "id_number", "_sheet", "_row").filter(
+            pl.col("household_id").is_not_null() & pl.col("year").is_not_null())
         ids = mkeyed.filter(pl.col("id_number").is_not_null())
         mdup = ids.filter(pl.struct("household_id", "year", "id_number").is_duplicated())
         if mdup.height:
@@ -734,7 +824,8 @@ class _Reader:
                     en=pl.format("phone '{}' is neither an 11-digit mobile nor an area-code landline", pl.col("phone"))))
 
     def _quality(self, households, members, h_header, m_header) -> None:
-        found = quality._findings(households, members, as_of=self.as_of)
+        self.checked_members = quality.prepare_members(members, as_of=self.as_of)
+        found = quality.run(households, self.checked_members)
         if found.height == 0:
             return
         hdr = {"households": h_header, "members": m_header}
