@@ -12,6 +12,11 @@ Readings (documented in ``docs/department-layouts.md``):
 * One row per person and period (年度 or 月份). Two rows with the same ID number and period are
   duplicates: identical copies are returned except the first; copies that disagree are all
   returned (which one is right cannot be known).
+* Or one row per claim (settlement level): a list with a 结算日期 or 单据号 column. Several claims
+  of one person in one period are normal, not duplicates: they are summed per person and period
+  (the lead's evidence lists the sums and the number of claims). A duplicate is then the same
+  单据号 twice: identical copies count once, copies that disagree are all returned. The period
+  is 月份, else 年度, else the month of 结算日期.
 * The household is the unit of monitoring: members of one household in the same list give one
   lead, and a household gets at most one lead per department kind and year. The natural key is
   ``department:<kind>:<household_id>:<year>``, so matching the same file twice, or a later
@@ -36,6 +41,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import polars as pl
 
 from fupin.engine import facts, idnumber, rules, schema
@@ -48,7 +54,7 @@ KINDS = ("medical", "civil", "education", "housing", "employment", "disaster")
 class Column:
     name: str
     zh: str
-    kind: str  # text | id_number | year | month | money | int | code
+    kind: str  # text | id_number | year | month | date | document | money | int | code
     required: bool = False
     codes: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
@@ -63,7 +69,11 @@ COMMON_COLUMNS: tuple[Column, ...] = (
     Column("id_number", "证件号码", "id_number", True, aliases=("身份证号码", "身份证号", "公民身份号码")),
     Column("year", "年度", "year", aliases=("年份",)),
     Column("month", "月份", "month", aliases=("年月", "所属月份")),
+    # Either column marks a list at settlement level (one row per claim), see the module doc.
+    Column("settled_on", "结算日期", "date", aliases=("结算时间", "费用结算日期", "结算日")),
+    Column("document_no", "单据号", "document", aliases=("单据编号", "结算单据号", "结算单号", "结算流水号", "结算编号")),
 )
+CLAIM_COLUMNS = ("settled_on", "document_no")
 
 CIVIL_ASSISTANCE = ("低保", "特困供养", "临时救助")
 SCHOOL_STATES = ("辍学", "失学", "在校")
@@ -158,6 +168,8 @@ CODES: dict[str, tuple[str, str]] = {
     "D09": ("登记册中找不到此人", "person not in the registry"),
     "D10": ("姓名与登记册不一致", "name differs from the registry"),
     "D11": ("金额为负数", "negative amount"),
+    "D12": ("单据号重复", "same document number twice"),
+    "D13": ("同一单据号多行且内容不同", "conflicting rows for one document number"),
 }
 LEAD_KEY_PREFIX = "department"
 
@@ -180,6 +192,7 @@ class MatchResult:
     raw: pl.DataFrame                   # the rows as read (original headers, _sheet, _row)
     unknown_columns: list[str] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
+    claim_level: bool = False           # one row per claim, summed per person and period
 
     @property
     def rejected_rows(self) -> int:
@@ -209,14 +222,15 @@ def _map_headers(frame: pl.DataFrame, layout: Layout, source: str) -> tuple[dict
         else:
             mapping[col.name] = h
     missing = [c.zh for c in layout.columns if c.required and c.name not in mapping]
-    if "year" not in mapping and "month" not in mapping:
-        missing.append("年度 或 月份")
+    if not {"year", "month", "settled_on"} & mapping.keys():
+        missing.append("年度 或 月份（或 结算日期）")
     if missing:
         found = "、".join(f"“{h}”" for h in headers) or "（无）"
+        missing_en = [m.replace("（或 结算日期）", " (or 结算日期)") for m in missing]
         raise DepartmentFileError(
             f"文件“{source}”不是{layout.zh}数据的格式：缺少列 {'、'.join(missing)}。找到的列：{found}。"
             f"请按 docs/department-layouts.md 中“{layout.zh}”的格式改好表头后重新上传。",
-            f"file '{source}' is not in the {layout.en} layout: missing column(s) {', '.join(missing)}; "
+            f"file '{source}' is not in the {layout.en} layout: missing column(s) {', '.join(missing_en)}; "
             f"found: {', '.join(headers) or 'none'}. Fix the headers as in docs/department-layouts.md and try again.",
         )
     return mapping, unknown
@@ -247,18 +261,47 @@ def _issue(frame: pl.DataFrame, condition: pl.Expr, code: str, column: str | Non
     )
 
 
-def _typed(raw: pl.DataFrame, layout: Layout, mapping: dict[str, str], year: int) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
-    """Parsed columns next to the originals, and the row-level issues found while parsing."""
+@dataclass(frozen=True)
+class _Check:
+    """One row-level check: its flag is computed with all the others in one pass over the rows,
+    its issue rows are then taken from the (few) flagged rows only."""
+
+    code: str
+    column: str | None
+    condition: pl.Expr
+    value: pl.Expr
+    zh: pl.Expr | str
+    en: pl.Expr | str
+
+
+def _by_distinct(frame: pl.DataFrame, source: str, parse, name: str) -> pl.DataFrame:
+    """``parse`` applied to each distinct value of ``source`` (a list holds few distinct months
+    or dates over many rows), joined back as ``name``."""
+    distinct = frame.select(pl.col(source).unique().alias("_v"))
+    lookup = distinct.with_columns(parse(pl.col("_v")).alias(name)).rename({"_v": source})
+    return frame.join(lookup, on=source, how="left", nulls_equal=True)
+
+
+_DATE = r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[\sT]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?)?$"
+
+
+def _parse_date(expr: pl.Expr) -> pl.Expr:
+    """2024-03-15, 2024/3/15, 2024.3.15, 2024年3月15日, 20240315; a time after it is ignored."""
+    text = _text(expr)
+    parts = text.str.extract_groups(_DATE)
+    compact = text.str.extract_groups(r"^(\d{4})(\d{2})(\d{2})$")
+    y, m, d = (pl.coalesce(parts.struct.field(str(i)), compact.struct.field(str(i))) for i in (1, 2, 3))
+    return pl.format("{}-{}-{}", y, m.str.zfill(2), d.str.zfill(2)).str.to_date("%Y-%m-%d", strict=False)
+
+
+def _typed(raw: pl.DataFrame, layout: Layout, mapping: dict[str, str], year: int) -> tuple[pl.DataFrame, list[_Check]]:
+    """Parsed columns next to the originals, and the row-level checks (the ID number's status
+    comes later, from :func:`_resolve_ids`)."""
     cols = {c.name: c for c in layout.columns}
     exprs: list[pl.Expr] = [pl.col("_sheet").cast(pl.String), pl.col("_row").cast(pl.Int64)]
     for name, header in mapping.items():
         exprs.append(pl.col(header).alias(f"raw_{name}"))
     frame = raw.select(exprs).with_columns(pl.col("raw_id_number").cast(pl.String))
-    # A claims extract repeats each person many times: validate each distinct ID once.
-    distinct = frame["raw_id_number"].unique()
-    checked = pl.DataFrame({"raw_id_number": distinct}).hstack(
-        idnumber.parse(distinct, as_of=None).select("id_number", "id_status"))
-    frame = frame.join(checked, on="raw_id_number", how="left", nulls_equal=True)
     parsed: list[pl.Expr] = [_text(pl.col("raw_name")).alias("name")]
     for name, col in cols.items():
         if name not in mapping or col.kind in ("id_number",) or name == "name":
@@ -285,26 +328,40 @@ def _typed(raw: pl.DataFrame, layout: Layout, mapping: dict[str, str], year: int
         elif col.kind == "code":
             lookup = {schema.normalize_text(c): c for c in col.codes}
             parsed.append(_text(source).str.replace_all(r"\s", "").replace_strict(lookup, default=None).alias(name))
-        else:
+        elif col.kind != "date":
             parsed.append(_text(source).alias(name))
     frame = frame.with_columns(parsed)
-    issues: list[pl.DataFrame] = []
+    if "settled_on" in mapping:
+        dtype = frame.schema["raw_settled_on"]
+        if dtype in (pl.Date, pl.Datetime):
+            frame = frame.with_columns(settled_on=pl.col("raw_settled_on").cast(pl.Date))
+        else:
+            frame = _by_distinct(frame, "raw_settled_on", _parse_date, "settled_on")
+    checks: list[_Check] = []
     has = lambda n: n in mapping  # noqa: E731
-    present = lambda n: _text(pl.col(f"raw_{n}")).is_not_null()  # noqa: E731
+    def present(n: str) -> pl.Expr:
+        # A number is there when it is not null: no need to write millions of them as text.
+        raw_col = pl.col(f"raw_{n}")
+        return raw_col.is_not_null() if frame.schema[f"raw_{n}"].is_numeric() else _text(raw_col).is_not_null()
+
     value = lambda n: pl.col(f"raw_{n}").cast(pl.String)  # noqa: E731
     for name, col in cols.items():
         if not has(name):
             continue
         header = mapping[name]
-        if col.required:
-            issues.append(_issue(frame, ~present(name), "D01", header, value(name),
-                                 f"“{header}”为空，请填写", f"'{header}' is empty; fill it in"))
+        if col.required or col.kind == "document":
+            # A claim without its document number could be counted twice (or be a subtotal row).
+            why_zh = "按结算单据上报时每行都要有单据号，否则无法判断是否重复" if col.kind == "document" else "请填写"
+            why_en = "a claim list needs the document number on every row to tell duplicates" \
+                if col.kind == "document" else "fill it in"
+            checks.append(_Check("D01", header, ~present(name), value(name),
+                                 f"“{header}”为空，{why_zh}", f"'{header}' is empty; {why_en}"))
         if col.kind == "id_number":
             msgs_zh = {k: v[0] for k, v in idnumber.MESSAGES.items()}
             msgs_en = {k: v[1] for k, v in idnumber.MESSAGES.items()}
             bad = ~pl.col("id_status").is_in(idnumber.LOADABLE) & present(name)
-            issues.append(_issue(
-                frame, bad, "D02", header, value(name),
+            checks.append(_Check(
+                "D02", header, bad, value(name),
                 pl.col("id_status").replace_strict(msgs_zh, default="证件号码错误"),
                 pl.col("id_status").replace_strict(msgs_en, default="invalid ID number"),
             ))
@@ -312,72 +369,155 @@ def _typed(raw: pl.DataFrame, layout: Layout, mapping: dict[str, str], year: int
             bad = present(name) & pl.col(name).is_null()
             what_zh = "年度应为四位数字，如 2024" if col.kind == "year" else "应为数字（单位：元），不要写文字或单位以外的符号"
             what_en = "year must be four digits, e.g. 2024" if col.kind == "year" else "must be a number (yuan), no words"
-            issues.append(_issue(frame, bad, "D05" if col.kind == "year" else "D03", header, value(name),
+            checks.append(_Check("D05" if col.kind == "year" else "D03", header, bad, value(name),
                                  f"“{header}”的值不是有效数字：{what_zh}", f"'{header}' is not a valid number: {what_en}"))
             if col.kind == "money":
-                issues.append(_issue(frame, pl.col(name) < 0, "D11", header, value(name),
+                checks.append(_Check("D11", header, pl.col(name) < 0, value(name),
                                      f"“{header}”不能为负数", f"'{header}' must not be negative"))
         elif col.kind == "month":
             bad = present(name) & pl.col(name).is_null()
-            issues.append(_issue(frame, bad, "D05", header, value(name),
+            checks.append(_Check("D05", header, bad, value(name),
                                  f"“{header}”应写成 YYYY-MM，如 2024-03", f"'{header}' must be YYYY-MM, e.g. 2024-03"))
+        elif col.kind == "date":
+            bad = present(name) & pl.col(name).is_null()
+            checks.append(_Check("D05", header, bad, value(name),
+                                 f"“{header}”应写成 YYYY-MM-DD，如 2024-03-15", f"'{header}' must be YYYY-MM-DD, e.g. 2024-03-15"))
         elif col.kind == "code":
             bad = present(name) & pl.col(name).is_null()
-            issues.append(_issue(frame, bad, "D04", header, value(name),
+            checks.append(_Check("D04", header, bad, value(name),
                                  f"“{header}”只能填：{'、'.join(col.codes)}", f"'{header}' must be one of {', '.join(col.codes)}"))
-    # The period: 月份 when given, else 年度; its year must be the matching year.
+    # The period: 月份 when given, else 年度, else the month of 结算日期; its year must be the
+    # matching year.
     period_year = pl.lit(None, dtype=pl.Int64)
+    period = pl.lit(None, dtype=pl.String)
     if has("month"):
         period_year = pl.col("month").str.slice(0, 4).cast(pl.Int64, strict=False)
+        period = pl.col("month")
     if has("year"):
         period_year = period_year.fill_null(pl.col("year"))
-    period = pl.col("month") if has("month") else pl.lit(None, dtype=pl.String)
-    if has("year"):
         period = period.fill_null(pl.col("year").cast(pl.String))
+    if has("settled_on"):
+        period_year = period_year.fill_null(pl.col("settled_on").dt.year().cast(pl.Int64))
+        period = period.fill_null(pl.col("settled_on").dt.strftime("%Y-%m"))
     frame = frame.with_columns(period_year=period_year, period=period)
     no_period = pl.col("period").is_null()
-    if has("month"):
-        no_period = no_period & ~present("month")
-    if has("year"):
-        no_period = no_period & ~present("year")
-    period_header = mapping.get("month") or mapping.get("year")
-    issues.append(_issue(frame, no_period, "D01", period_header, pl.lit(None, dtype=pl.String),
-                         "年度和月份都为空，请至少填写一项", "both year and month are empty; fill in one"))
+    for name in ("month", "year", "settled_on"):
+        if has(name):
+            no_period = no_period & ~present(name)
+    period_header = mapping.get("month") or mapping.get("year") or mapping.get("settled_on")
+    if has("settled_on"):
+        empty_zh, empty_en = "年度、月份和结算日期都为空，请至少填写一项", "year, month and settlement date are all empty; fill in one"
+    else:
+        empty_zh, empty_en = "年度和月份都为空，请至少填写一项", "both year and month are empty; fill in one"
+    checks.append(_Check("D01", period_header, no_period, pl.lit(None, dtype=pl.String), empty_zh, empty_en))
     wrong_year = pl.col("period_year").is_not_null() & (pl.col("period_year") != year)
-    issues.append(_issue(frame, wrong_year, "D06", period_header, pl.col("period"),
+    checks.append(_Check("D06", period_header, wrong_year, pl.col("period"),
                          pl.format("该行属于 {} 年，本次匹配的是 {} 年；请分年度上传", pl.col("period_year"), pl.lit(year)),
                          pl.format("the row is of year {}, this matching is for {}; upload each year separately",
                                    pl.col("period_year"), pl.lit(year))))
-    return frame, issues
+    return frame, checks
 
 
-def _duplicates(valid: pl.DataFrame, measure_names: list[str]) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
-    """Drop repeated (ID, period) rows: identical copies after the first, conflicting ones all."""
-    repeated = valid.select(pl.struct("id_number", "period").is_duplicated()).to_series()
+def _resolve_ids(frame: pl.DataFrame, registry: pl.DataFrame) -> pl.DataFrame:
+    """Every row's canonical ID number, its status and its registry person (``household_id``,
+    ``registry_name`` and ``_member``, the person's position in ``registry``; null when not in it).
+
+    The registry holds only canonical, valid ID numbers (the importer keeps an ID only when it
+    loads, :mod:`fupin.io.reader`), so a row whose text is exactly a registry ID is valid as it
+    is: one join settles most rows, and only the rest (not in the registry, or written another
+    way: 15 digits, a lower-case x, spaces) is parsed, each distinct value once.
+    """
+    exact = registry.rename({"id_number": "raw_id_number"})
+    # Row order is kept: the sums per household add the amounts in the file's order.
+    joined = frame.join(exact, on="raw_id_number", how="left", maintain_order="left")
+    found = pl.col("_member").is_not_null()
+    rest = joined.filter(~found)["raw_id_number"].unique()
+    parsed = idnumber.parse(rest, as_of=None)
+    checked = pl.DataFrame({"raw_id_number": rest, "_id": parsed["id_number"], "_status": parsed["id_status"]})
+    checked = checked.join(
+        registry.select(_id="id_number", _household="household_id", _registry_name="registry_name",
+                        _member2="_member"), on="_id", how="left")
+    joined = joined.join(checked, on="raw_id_number", how="left", nulls_equal=True, maintain_order="left")
+    return joined.with_columns(
+        id_number=pl.when(found).then(pl.col("raw_id_number")).otherwise(pl.col("_id")),
+        id_status=pl.when(found).then(pl.lit(idnumber.OK)).otherwise(pl.col("_status")),
+        household_id=pl.coalesce("household_id", "_household"),
+        registry_name=pl.when(found).then(pl.col("registry_name")).otherwise(pl.col("_registry_name")),
+        _member=pl.coalesce("_member", "_member2"),
+    ).drop("_id", "_status", "_household", "_registry_name", "_member2")
+
+
+def _repeated_person_periods(valid: pl.DataFrame) -> pl.Series:
+    """Rows whose (ID number, period) may occur twice: exact for registry persons, by the key
+    itself for the others; the caller then groups these candidates exactly.
+
+    Per registry person, the sum of 2**period over the rows has as many one-bits as there are
+    rows only when no period repeats (two equal powers of two carry). Two sums by the person's
+    position replace a hash table of every (person, period) key, the slowest step of a large
+    list. With at most 40 periods the sums are exact (a person with more rows than 2**13 has a
+    repeat whatever the rounding).
+    """
+    periods = valid["period"].unique().drop_nulls().sort()
+    if periods.len() > 40 or valid.height == 0:
+        return valid.select(pl.struct("id_number", "period").is_duplicated()).to_series()
+    code = valid["period"].replace_strict(periods, list(range(periods.len())), default=0, return_dtype=pl.Int64)
+    known = valid["_member"].is_not_null().to_numpy()
+    index = valid["_member"].fill_null(0).cast(pl.Int64).to_numpy()
+    bits = np.ldexp(1.0, code.to_numpy())
+    size = int(index.max()) + 1
+    total = np.bincount(index[known], weights=bits[known], minlength=size)
+    count = np.bincount(index[known], minlength=size)
+    repeated_person = np.bitwise_count(total.astype(np.uint64)) != count
+    candidate = np.where(known, repeated_person[index], False)
+    if not known.all():
+        outside = valid.filter(pl.Series(~known)).select(pl.struct("id_number", "period").is_duplicated())
+        candidate[~known] = outside.to_series().to_numpy()
+    return pl.Series(candidate)
+
+
+def _duplicates(valid: pl.DataFrame, keys: list[str], values: list[str], *, identical: str, conflicting: str,
+                column: str | None, value: pl.Expr, candidates: pl.Series | None = None,
+                ) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """Drop repeated ``keys``: identical copies after the first (``identical``), conflicting ones
+    all (``conflicting``). ``candidates`` (rows whose key may repeat) spares the full check."""
+    repeated = valid.select(pl.struct(keys).is_duplicated()).to_series() if candidates is None else candidates
     if not repeated.any():
         return valid, []
     # Only the rows whose key repeats need the closer look (a small share of a real extract).
     unique_rows, valid = valid.filter(~repeated), valid.filter(repeated)
-    values = [pl.col(n) for n in ["name", *measure_names] if n in valid.columns]
-    keyed = valid.with_columns(_fingerprint=pl.struct(values).hash())
-    groups = keyed.group_by("id_number", "period").agg(
+    fingerprint = [pl.col(n) for n in values if n in valid.columns]
+    keyed = valid.with_columns(_fingerprint=pl.struct(fingerprint).hash())
+    groups = keyed.group_by(keys).agg(
         _n=pl.len(), _distinct=pl.col("_fingerprint").n_unique(), _first=pl.col("_row").min(),
     ).filter(pl.col("_n") > 1)
     if groups.height == 0:
         return pl.concat([unique_rows, valid], how="vertical"), []
-    keyed = keyed.join(groups, on=["id_number", "period"], how="left")
+    keyed = keyed.join(groups, on=keys, how="left")
     conflict = pl.col("_distinct").fill_null(1) > 1
     repeat = (pl.col("_distinct").fill_null(1) == 1) & pl.col("_first").is_not_null() & (pl.col("_row") != pl.col("_first"))
+    zh_conflict, en_conflict, zh_same, en_same = DUPLICATE_MESSAGES[(identical, conflicting)]
     issues = [
-        _issue(keyed, conflict, "D08", None, pl.col("period"),
-               "同一证件号码、同一期间有多行且数值不同，无法判断哪一行正确；请核对后只保留一行",
-               "several rows for one ID number and period with different values; keep the right one and upload again"),
-        _issue(keyed, repeat, "D07", None, pl.col("period"),
-               pl.format("与第 {} 行完全相同，已按一行计算", pl.col("_first")),
-               pl.format("same as row {}; counted once", pl.col("_first"))),
+        _issue(keyed, conflict, conflicting, column, value, zh_conflict, en_conflict),
+        _issue(keyed, repeat, identical, column, value, pl.format(zh_same, pl.col("_first")),
+               pl.format(en_same, pl.col("_first"))),
     ]
     kept = keyed.filter(~conflict & ~repeat).drop("_fingerprint", "_n", "_distinct", "_first")
     return pl.concat([unique_rows, kept], how="vertical"), issues
+
+
+DUPLICATE_MESSAGES = {
+    ("D07", "D08"): (
+        "同一证件号码、同一期间有多行且数值不同，无法判断哪一行正确；请核对后只保留一行",
+        "several rows for one ID number and period with different values; keep the right one and upload again",
+        "与第 {} 行完全相同，已按一行计算", "same as row {}; counted once",
+    ),
+    ("D12", "D13"): (
+        "同一单据号有多行且内容（证件号码、日期或金额）不同，无法判断哪一行正确；请核对后只保留一行",
+        "several rows for one document number with different contents (ID number, date or amounts); "
+        "keep the right one and upload again",
+        "与第 {} 行单据号相同、内容相同，是同一笔结算，已按一笔计算", "same document and contents as row {}; counted once",
+    ),
+}
 
 
 # --- matching --------------------------------------------------------------------------------
@@ -427,26 +567,45 @@ def match_department(raw: pl.DataFrame, *, kind: str, year: int, members: pl.Dat
         if all(policy.lookup(parameter, year, f.region or None) is None for f in policy.files):
             raise PolicyMissing(parameter, year, None)
     mapping, unknown = _map_headers(raw, layout, source or "上传文件")
-    frame, issues = _typed(raw, layout, mapping, year)
+    claim_level = any(c in mapping for c in CLAIM_COLUMNS)
+    frame, checks = _typed(raw, layout, mapping, year)
     measure_names = [c.name for c in layout.measures if c.name in mapping]
-    errors = pl.concat([i for i in issues if i.height], how="vertical") if any(i.height for i in issues) else pl.DataFrame(schema=ISSUE_SCHEMA)
-    bad_rows = errors.select(_sheet="sheet", _row="row").unique()
-    valid = frame.join(bad_rows, on=["_sheet", "_row"], how="anti")
-    valid, dup_issues = _duplicates(valid, measure_names)
+    registry_members = members.filter(pl.col("year") == year).select(
+        "id_number", "household_id", registry_name="name").with_row_index("_member")
+    frame = _resolve_ids(frame, registry_members)
+
+    # Every check's flag in one pass; the issues are then built from the flagged rows alone.
+    flags = [f"_check{i}" for i in range(len(checks))]
+    frame = frame.with_columns(
+        *[c.condition.fill_null(False).alias(f) for c, f in zip(checks, flags, strict=True)],
+    ).with_columns(_bad=pl.any_horizontal(flags))
+    flagged = frame.filter(pl.col("_bad"))
+    issues = [_issue(flagged, pl.col(f), c.code, c.column, c.value, c.zh, c.en) for c, f in zip(checks, flags, strict=True)]
+    valid = frame.drop(flags).filter(~pl.col("_bad")).drop("_bad")
+
+    if claim_level:
+        if "document_no" in mapping:
+            values = ["name", "id_number", "period", "settled_on", *measure_names]
+            valid, dup_issues = _duplicates(valid, ["document_no"], values, identical="D12", conflicting="D13",
+                                            column=mapping["document_no"], value=pl.col("raw_document_no"))
+        else:
+            dup_issues = []  # without a document number every claim counts (nothing tells two apart)
+    else:
+        valid, dup_issues = _duplicates(valid, ["id_number", "period"], ["name", *measure_names], identical="D07",
+                                        conflicting="D08", column=None, value=pl.col("period"),
+                                        candidates=_repeated_person_periods(valid))
     issues.extend(dup_issues)
 
-    registry_members = members.lazy().filter(pl.col("year") == year).select(
-        "id_number", "household_id", registry_name="name")
-    matched = valid.lazy().join(registry_members, on="id_number", how="left").collect()
     id_header = mapping["id_number"]
+    unmatched = pl.col("household_id").is_null()
     issues.append(_issue(
-        matched, pl.col("household_id").is_null(), "D09", id_header, pl.col("raw_id_number"),
+        valid, unmatched, "D09", id_header, pl.col("raw_id_number"),
         pl.format("证件号码 {} 在 {} 年的登记册（您的管辖范围内）中找不到；请核对号码，或先把该户录入登记册",
                   _mask(pl.col("id_number")), pl.lit(year)),
         pl.format("ID number {} is not in the registry of {} (within your region); check it or register the household first",
                   _mask(pl.col("id_number")), pl.lit(year)),
     ))
-    matched = matched.filter(pl.col("household_id").is_not_null()).with_columns(
+    matched = valid.filter(~unmatched).with_columns(
         name_differs=pl.col("name").is_not_null() & (pl.col("name") != pl.col("registry_name"))
     )
     issues.append(_issue(
@@ -467,16 +626,18 @@ def match_department(raw: pl.DataFrame, *, kind: str, year: int, members: pl.Dat
     evidence_cols = trigger.evidence()
     per_household = per_household.with_columns(triggered=trigger.expression().fill_null(False), eligible=eligible)
     lead_households = per_household.filter(pl.col("triggered") & pl.col("eligible"))
-    periods = matched.join(lead_households.select("household_id"), on="household_id", how="semi").group_by(
-        "household_id").agg(pl.col("period").unique().sort().alias("periods"))
+    lead_rows = matched.join(lead_households.select("household_id"), on="household_id", how="semi")
+    periods = lead_rows.group_by("household_id").agg(pl.col("period").unique().sort().alias("periods"))
     lead_households = lead_households.join(periods, on="household_id", how="left")
 
     measure_cols = [c for c in measure_names if c in matched.columns]
-    persons = matched.join(lead_households.select("household_id"), on="household_id", how="semi").sort("_row").group_by(
-        "household_id", maintain_order=True).agg(
+    extra: list[pl.Expr] = []
+    if claim_level:
+        lead_rows, extra = _claims_per_person_and_period(lead_rows, layout, measure_cols), [pl.col("claims")]
+    persons = lead_rows.sort("_row").group_by("household_id", maintain_order=True).agg(
         pl.struct(
             pl.col("registry_name").alias("name"), _mask(pl.col("id_number")).alias("id"), pl.col("period"),
-            *[pl.col(c) for c in measure_cols], pl.col("name_differs"), pl.col("_row").alias("row"),
+            *[pl.col(c) for c in measure_cols], pl.col("name_differs"), pl.col("_row").alias("row"), *extra,
         ).alias("persons"),
         pl.col("id_number").first().alias("id_number"),
         pl.col("registry_name").first().alias("name"),
@@ -497,20 +658,33 @@ def match_department(raw: pl.DataFrame, *, kind: str, year: int, members: pl.Dat
 
     all_issues = [i for i in issues if i.height]
     issue_frame = (pl.concat(all_issues, how="vertical") if all_issues else pl.DataFrame(schema=ISSUE_SCHEMA))
-    issue_frame = issue_frame.sort("sheet", "row", "code")
+    issue_frame = issue_frame.sort("sheet", "row", "code", maintain_order=True)
     rejected = issue_frame.filter(pl.col("severity") == "error").select("sheet", "row").unique().height
     stats = {
         "rows": raw.height,
         "rejected": rejected,
-        "invalid": bad_rows.height,
+        "invalid": flagged.height,
         "duplicates": sum(i.height for i in dup_issues),
-        "unmatched": matched.height and 0,
+        "unmatched": issue_frame.select((pl.col("code") == "D09").sum()).item(),
         "matched_rows": matched.height,
         "households": per_household.height,
-        "triggered": per_household.filter(pl.col("triggered")).height,
-        "not_eligible": per_household.filter(pl.col("triggered") & ~pl.col("eligible")).height,
+        "triggered": per_household.select(pl.col("triggered").sum()).item(),
+        "not_eligible": per_household.select((pl.col("triggered") & ~pl.col("eligible")).sum()).item(),
         "leads": leads.height,
-        "name_warnings": matched.filter(pl.col("name_differs")).height,
+        "name_warnings": matched.select(pl.col("name_differs").sum()).item(),
     }
-    stats["unmatched"] = issue_frame.filter(pl.col("code") == "D09").height
-    return MatchResult(kind, year, leads, issue_frame, raw, unknown, stats)
+    return MatchResult(kind, year, leads, issue_frame, raw, unknown, stats, claim_level)
+
+
+def _claims_per_person_and_period(rows: pl.DataFrame, layout: Layout, measure_cols: list[str]) -> pl.DataFrame:
+    """A settlement-level list's claims as one entry per person and period: amounts summed, the
+    other measures (a code, a grade, a text) kept apart so that no value is lost."""
+    kinds = {c.name: c.kind for c in layout.measures}
+    amounts = [c for c in measure_cols if kinds[c] == "money"]
+    keys = ["household_id", "id_number", "period", *[c for c in measure_cols if c not in amounts]]
+    return rows.group_by(keys).agg(
+        pl.col("registry_name").first(),
+        # An amount nobody filled in stays empty rather than becoming 0.
+        *[pl.when(pl.col(c).is_not_null().any()).then(pl.col(c).sum()).alias(c) for c in amounts],
+        pl.col("name_differs").any(), pl.col("_row").min(), claims=pl.len(),
+    )

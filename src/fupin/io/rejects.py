@@ -58,40 +58,31 @@ def rejected_rows(registry) -> dict[str, pl.DataFrame]:
 
 
 def write_rejects(registry, path) -> int:
-    """Write the rejects workbook (xlsx); returns the number of rejected rows."""
+    """Write the rejects workbook (xlsx, streamed: any number of rows in seconds); returns the
+    number of rejected rows."""
     sheets = rejected_rows(registry)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = tables.open_workbook(path, constant_memory=True)
-    bold = wb.add_format({"bold": True})
-    bold_quoted = wb.add_format({"bold": True, "quote_prefix": True})
-    note = wb.add_format({"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"})
+    out: dict[str, pl.DataFrame] = {}
+    styles: dict[str, list[str]] = {}
     total = 0
-    try:
-        for sheet, frame in sheets.items():
-            if sheet == "区划" and frame.height == 0:
-                continue
-            ws = wb.add_worksheet(sheet)
-            cells = tables.SheetWriter(wb, ws)
-            n_orig = len(frame.columns) - len(REJECT_COLUMNS)
-            for i, h in enumerate(frame.columns):
-                # The original headers come from the uploaded file: quoted when formula-like.
-                ws.write_string(0, i, h, note if i >= n_orig else bold_quoted if tables.looks_like_formula(h) else bold)
-            # Original cells go back as the text they were read as (IDs keep every digit).
-            cols = [frame[c].cast(pl.String).to_list() for c in frame.columns]
-            row_no = frame.columns.index(REJECT_COLUMNS[1])
-            for r, values in enumerate(zip(*cols, strict=True), start=1):
-                for c, v in enumerate(values):
-                    if v is None:
-                        continue
-                    cells.write_cell(r, c, int(v) if c == row_no else v)
-            ws.freeze_panes(1, 0)
-            total += frame.height
-        cells = tables.SheetWriter(wb, wb.add_worksheet(UNKNOWN_COLUMNS_SHEET))
-        cells.write(["工作表", "未识别的列", "说明"], bold)
-        for sheet, headers in registry.unknown_columns.items():
-            for h in headers:
-                cells.write([sheet, h, "表头未能识别，该列未导入；如是需要的数据，请改用标准表头 / header not understood, column not imported"])
-    finally:
-        wb.close()
+    for sheet, frame in sheets.items():
+        if sheet == "区划" and frame.height == 0:
+            continue
+        n_orig = len(frame.columns) - len(REJECT_COLUMNS)
+        # Original cells go back as the text they were read as (IDs keep every digit); the
+        # original headers come from the upload and are quoted by the writer when formula-like.
+        out[sheet] = frame.with_columns(
+            [pl.col(c).cast(pl.String) for c in frame.columns if c != REJECT_COLUMNS[1]]
+        ).with_columns(pl.col(REJECT_COLUMNS[1]).cast(pl.Int64))
+        styles[sheet] = ["bold"] * n_orig + ["note"] * len(REJECT_COLUMNS)
+        total += frame.height
+    unknown = [(sheet, h) for sheet, headers in registry.unknown_columns.items() for h in headers]
+    out[UNKNOWN_COLUMNS_SHEET] = pl.DataFrame(
+        {"工作表": [s for s, _ in unknown], "未识别的列": [h for _, h in unknown],
+         "说明": ["表头未能识别，该列未导入；如是需要的数据，请改用标准表头 / header not understood, column not imported"]
+         * len(unknown)},
+        schema={"工作表": pl.String, "未识别的列": pl.String, "说明": pl.String},
+    )
+    tables.write_frames_xlsx(path, out, header_styles=styles)
     return total
