@@ -87,20 +87,28 @@ def current_verdicts_frame(scope: Scope, year: int) -> pl.DataFrame:
     return bulk.query_frame(f"SELECT {', '.join(cols)} FROM {Verdict._meta.db_table} {where}", params, cols)
 
 
-def refresh_region_stats(year: int, *, policy: PolicySet, counties=None, run=None) -> int:
+def refresh_region_stats(year: int, *, policy: PolicySet, counties=None, run=None, registry=None) -> int:
     """Recompute the figures of every village, town and county of ``counties`` (6-digit codes;
     every county with households when None) from the registry and the current verdicts, then
     roll the counties up to cities and provinces. Returns the number of region rows written.
+
+    ``registry``, when given, holds the stored households and members of these counties as the
+    database would give them (``registry.of(year, county)`` -> households, members; an import
+    has them in hand), and saves reading them back.
 
     Figures are system data: they are computed over whole counties, whoever triggered the
     refresh, and read back through the scoped manager."""
     scopes = [Scope.system(c) for c in sorted(set(counties))] if counties else [Scope.system()]
     rows: list[pl.DataFrame] = []
     for scope in scopes:
-        households = bulk.read_households(scope, year)
+        if registry is not None and counties:
+            households, members = registry.of(year, scope.prefix)
+        else:
+            households, members = bulk.read_households(scope, year), None
         if households.height == 0:
             continue
-        members = bulk.read_members(scope, year)
+        if members is None:
+            members = bulk.read_members(scope, year)
         regions = bulk.read_regions(scope)
         verdicts = current_verdicts_frame(scope, year)
         rows.extend(_stats_for(verdicts, households, members, regions, year=year, policy=policy))

@@ -10,6 +10,8 @@ same :class:`RawSheet` from rows held in memory, as their CSV file would read, w
 from __future__ import annotations
 
 import codecs
+import contextlib
+import itertools
 import os
 import re
 import tempfile
@@ -538,19 +540,24 @@ def read_xlsx(path: Path, progress: Progress = None) -> list[RawSheet]:
             frame = frame.clear()
         out.append(RawSheet(table, name, frame, headers, extra, columns_abs=abs_map, header_index=h))
     for raw in out:
-        _probe_numbers(reader, raw, ("households", "members") if raw.kind == "flat" else (raw.kind,))
+        _probe_numbers(reader, raw, ("households", "members") if raw.kind == "flat" else (raw.kind,), scan)
     if progress:
         progress("read", len(chosen), max(len(chosen), 1))
     return out
 
 
-def _probe_numbers(reader, raw: RawSheet, tables: tuple[str, ...]) -> None:
+def _probe_numbers(reader, raw: RawSheet, tables: tuple[str, ...], scan: limits.XlsxScan | None = None) -> None:
     """Second look at the cells Excel stored as numbers, for what the string load hides.
 
     calamine renders a number cell as text with limited precision (1/3 -> "0.333333333") and an
     ID typed as a number as digits indistinguishable from text. The money/number columns are
     loaded once more as floats (exact values replace the rendered text) and the ID column as
     booleans (a number cell converts, a text cell — even of digits — does not).
+
+    A second calamine load parses the whole sheet again (a third of an import's read time), so
+    the cells of these columns are looked up in the sheet's XML instead (:func:`_typed_cells`)
+    whenever that XML is in the plain form which makes the lookup certain to find what calamine
+    would; otherwise calamine loads them.
     """
     kinds: dict[str, str] = {}
     for table in tables:
@@ -571,17 +578,19 @@ def _probe_numbers(reader, raw: RawSheet, tables: tuple[str, ...]) -> None:
         return
     by_abs = {raw.columns_abs[h]: h for h in kinds}
     order = sorted(by_abs)
-    try:
-        probe = reader.load_sheet(raw.sheet, header_row=None, skip_rows=0, use_columns=order,
-                                  dtypes={i: kinds[by_abs[i]] for i in order})
-        batch, _errors = probe.to_arrow_with_errors()
-        grid = pl.DataFrame(batch)
-    except Exception:
-        return
-    if grid.width != len(order):
-        return
-    grid.columns = [f"__p{i}" for i in order]
-    grid = grid.with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int64))
+    grid = _typed_cells(scan, raw, kinds) if scan is not None else None
+    if grid is None:
+        try:
+            probe = reader.load_sheet(raw.sheet, header_row=None, skip_rows=0, use_columns=order,
+                                      dtypes={i: kinds[by_abs[i]] for i in order})
+            batch, _errors = probe.to_arrow_with_errors()
+            grid = pl.DataFrame(batch)
+        except Exception:
+            return
+        if grid.width != len(order):
+            return
+        grid.columns = [f"__p{i}" for i in order]
+        grid = grid.with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int64))
     frame = raw.frame.join(grid, on="_row", how="left")
     updates = []
     for i in order:
@@ -594,6 +603,199 @@ def _probe_numbers(reader, raw: RawSheet, tables: tuple[str, ...]) -> None:
             raw.numeric_id_rows = frame.filter(p.is_not_null() & pl.col(h).is_not_null())["_row"]
     if updates:
         raw.frame = frame.with_columns(updates).select(raw.frame.columns)
+
+
+class _Unsure(Exception):
+    """The XML holds something the plain lookup does not read as calamine would: calamine decides."""
+
+
+# Number formats under which calamine reads a number cell as a number, never as a date: the
+# built-in General, number, currency, percent, scientific, fraction, accounting and text
+# formats, and custom codes made of digit placeholders and punctuation only (no letter, quote
+# or bracket). Anything else may be a date or duration to calamine, and is left to it.
+_PLAIN_FORMAT_IDS = frozenset(range(14)) | frozenset(range(37, 45)) | {48, 49}
+_PLAIN_FORMAT_CODE = re.compile(r"[0#?.,%@ _\-+()/*;]*")
+# A number as Excel writes it in <v>, which Rust (calamine) and Polars parse to the same double.
+_NUMBER_V = re.compile(rb"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+# Text both calamine's float parse and Polars' cast read alike: a plain decimal, or text neither
+# reads as a number. Anything between (inf, nan, "1.", ".5", "+5"…) is left to calamine.
+_TEXT_DECIMAL = r"^[+-]?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$"
+_TEXT_NUMBERISH = r"(?i)^[+-]?([0-9.e+-]+|inf|infinity|nan)$"
+_CELL_ATTRS = re.compile(rb'(?:\s+[A-Za-z_][\w.:\-]*="[^"<]*")*\s*(/?)')
+_CELL_ATTR = re.compile(rb'\s([A-Za-z_][\w.:\-]*)="([^"<]*)"')
+
+
+def _plain_styles(zf: zipfile.ZipFile) -> frozenset[int] | None:
+    """Indexes of the cell formats (``s``) under which a number is a number to calamine; None
+    when the workbook has no styles part (calamine then knows no date format at all)."""
+    try:
+        info = zf.getinfo("xl/styles.xml")
+    except KeyError:
+        return None
+    if info.file_size > limits.HEADER_PEEK_BYTES:
+        raise _Unsure
+    custom: dict[int, str] = {}
+    formats: list[int] = []
+    inside = {"numFmts": 0, "cellXfs": 0}
+
+    def start(name, attrs):
+        local = _local(name)
+        if local in inside:
+            inside[local] += 1
+        elif local == "numFmt" and inside["numFmts"]:
+            custom[int(attrs["numFmtId"])] = attrs.get("formatCode", "")
+        elif local == "xf" and inside["cellXfs"]:
+            formats.append(int(attrs.get("numFmtId", "0")))
+
+    def end(name):
+        local = _local(name)
+        if local in inside:
+            inside[local] -= 1
+
+    parser = limits.safe_expat()
+    parser.StartElementHandler, parser.EndElementHandler = start, end
+    try:
+        parser.Parse(zf.read(info), True)
+    except (expat.ExpatError, ValueError, KeyError, limits._Unsafe):
+        raise _Unsure from None
+
+    def plain(format_id: int) -> bool:
+        if format_id in custom:
+            code = custom[format_id]
+            return (format_id >= 164 or format_id in _PLAIN_FORMAT_IDS) and bool(_PLAIN_FORMAT_CODE.fullmatch(code))
+        return format_id in _PLAIN_FORMAT_IDS
+
+    return frozenset(i for i, f in enumerate(formats) if plain(f))
+
+
+def _has_markup(part: bytes, start: int) -> bool:
+    """Whether ``part[start:]`` holds a comment, CDATA section or processing instruction.
+
+    '!' and '?' are looked for alone first (memchr speed; a sheet rarely holds either), and the
+    byte before each checked; a part full of them is searched for "<!" and "<?" directly."""
+    for mark in (b"!", b"?"):
+        pos, seen = part.find(mark, start), 0
+        while pos >= 0:
+            if part[pos - 1:pos] == b"<":
+                return True
+            seen += 1
+            if seen > 1000:
+                return part.find(b"<" + mark, pos) >= 0
+            pos = part.find(mark, pos + 1)
+    return False
+
+
+def _typed_cells(scan: limits.XlsxScan, raw: RawSheet, kinds: dict[str, str]) -> pl.DataFrame | None:
+    """What calamine's typed second load would give for the columns of ``kinds``, from the XML:
+    ``_row`` and ``__p<absolute column>`` (the exact number of a number cell for "float", true
+    for a number or boolean cell for "boolean"; null elsewhere), or None when unsure.
+
+    Only a sheet whose cells the hostile-file scan found all addressed in plain A1 form
+    (:attr:`fupin.io.limits.SheetExtent.plain_refs`) is read, with no comment, CDATA section or
+    processing instruction (whose text could look like a cell); a column's cells must come in
+    row order, each a text cell or a plain number (a number format that is no date, a value as
+    Excel writes numbers) or, in the ID column, a boolean. Text the two parsers might read
+    differently as a float sends the column back to calamine too.
+    """
+    extent = scan.sheets.get(raw.sheet)
+    if extent is None or not extent.entry or not extent.plain_refs:
+        return None
+    for h, kind in kinds.items():
+        text = raw.frame[h]
+        if kind == "float" and (text.str.contains(_TEXT_NUMBERISH) & ~text.str.contains(_TEXT_DECIMAL)).any():
+            return None
+    by_letters = {limits.column_letters(raw.columns_abs[h] + 1).encode(): h for h in kinds}
+    pattern = re.compile(
+        rb'<c r="(' + b"|".join(sorted(by_letters, key=len, reverse=True)) + rb')([0-9]+)"([^>]*)>'
+        rb"(<v>[^<]*</v>|</c>|)")
+    found: dict[str, tuple[list[int], list]] = {h: ([], []) for h in kinds}
+    last: dict[bytes, int] = dict.fromkeys(by_letters, 0)
+    classified: dict[bytes, tuple[str, int | None]] = {}
+    try:
+        with zipfile.ZipFile(scan.path) as zf:
+            styles = _plain_styles(zf)
+
+            def classify(attrs: bytes) -> tuple[str, int | None]:
+                m = _CELL_ATTRS.fullmatch(attrs)
+                if m is None:
+                    raise _Unsure
+                if m.group(1):
+                    return "empty", None
+                values = dict(_CELL_ATTR.findall(attrs))
+                t = values.get(b"t", b"n")
+                if t in (b"s", b"str", b"inlineStr"):
+                    return "text", None
+                if t == b"b":
+                    return "boolean", None
+                if t != b"n":
+                    raise _Unsure
+                style = values.get(b"s", b"0")
+                if not style.isdigit() or (styles is not None and int(style) not in styles):
+                    raise _Unsure
+                return "number", None
+
+            info = zf.getinfo(extent.entry)
+            carry = b""
+            first = True
+            with contextlib.closing(limits._chunks(zf, info)) as chunks:
+                for chunk in itertools.chain(chunks, [b""]):
+                    buf = carry + chunk if carry else chunk
+                    cut = buf.rfind(b'<c r="') if chunk else len(buf)
+                    if cut <= 0:
+                        if len(buf) > limits.HEADER_PEEK_BYTES:
+                            raise _Unsure
+                        carry = buf
+                        continue
+                    part, carry = buf[:cut], buf[cut:]
+                    start = 0
+                    if first:
+                        first = False
+                        head = part.find(b"<")
+                        if part.startswith(b"<?xml", head):
+                            start = part.find(b"?>", head) + 2
+                    if _has_markup(part, start):
+                        raise _Unsure
+                    for letters, row_text, attrs, content in pattern.findall(part, start):
+                        row = int(row_text)
+                        if row <= last[letters]:
+                            raise _Unsure
+                        last[letters] = row
+                        kind = classified.get(attrs)
+                        if kind is None:
+                            kind = classified[attrs] = classify(attrs)
+                        kind = kind[0]
+                        if kind in ("text", "empty"):
+                            continue
+                        h = by_letters[letters]
+                        if kind == "boolean":
+                            if kinds[h] != "boolean" or not content.startswith(b"<v>"):
+                                raise _Unsure
+                            value = True
+                        elif content == b"</c>":
+                            continue   # no value: calamine skips the cell
+                        elif not content.startswith(b"<v>") or not _NUMBER_V.fullmatch(content, 3, len(content) - 4):
+                            raise _Unsure   # a formula, an inline value, an empty <v>: calamine decides
+                        else:
+                            value = True if kinds[h] == "boolean" else content[3:-4].decode("ascii")
+                        rows, values = found[h]
+                        rows.append(row)
+                        values.append(value)
+                    if not chunk:
+                        break
+    except (_Unsure, zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError, RuntimeError):
+        return None
+    frames = []
+    for abs_col in sorted(raw.columns_abs[h] for h in kinds):
+        h = next(x for x in kinds if raw.columns_abs[x] == abs_col)
+        rows, values = found[h]
+        dtype = pl.Float64 if kinds[h] == "float" else pl.Boolean
+        values = pl.Series(values, dtype=pl.String).cast(pl.Float64) if kinds[h] == "float" \
+            else pl.Series(values, dtype=pl.Boolean)
+        frames.append(pl.DataFrame({"_row": pl.Series(rows, dtype=pl.Int64), f"__p{abs_col}": values.cast(dtype)}))
+    grid = frames[0]
+    for more in frames[1:]:
+        grid = grid.join(more, on="_row", how="full", coalesce=True)
+    return grid
 
 
 def _probe_needed(column: pl.Series, kind: str) -> bool:

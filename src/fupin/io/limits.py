@@ -308,6 +308,11 @@ class SheetExtent:
     min_col: int = 0
     max_col: int = 0
     cells: int = 0
+    # Every cell tag of the sheet read <c r="A1" with an uppercase reference of 1-3 letters and
+    # 1-7 digits, no namespace prefix: a cell's position is then its r alone, so a reader
+    # looking for one column's cells may match that text (fupin.io.containers does, for the
+    # cell types of a few columns).
+    plain_refs: bool = False
 
     @property
     def area(self) -> int:
@@ -517,6 +522,15 @@ def _parse_fast(part: bytes, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
     return row_key, col_key, ok
 
 
+def _uppercase(part: bytes, s: np.ndarray) -> bool:
+    """Whether the letters of every reference at ``s`` are uppercase (calamine's form of A1)."""
+    words = np.ndarray(shape=(len(part) - 8,), dtype="<u8", buffer=part, strides=(1,))
+    x = words[s]
+    upper = _count_low_bytes(_bytes_in(x, 0x41, 0x5A))
+    either = _count_low_bytes(_bytes_in(x | np.uint64(0x2020202020202020), 0x61, 0x7A))
+    return bool((upper == either).all())
+
+
 def _row_of_key(key: int) -> int:
     n = key >> 56
     return int((key & ((1 << 56) - 1)).to_bytes(n, "big").decode("ascii"))
@@ -532,6 +546,7 @@ def _col_of_key(key: int) -> int:
 
 _ATTR_R = re.compile(rb"""\sr\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _REF = re.compile(rb"([A-Za-z]{1,4})([0-9]{1,9})")
+_PLAIN_REF = re.compile(rb"[A-Z]{1,3}[0-9]{1,7}")
 _WINDOW = 64
 _GENERAL_PIECE = 1 << 20
 
@@ -571,6 +586,7 @@ class _SheetScan:
         self.col = 1    # 1-based column the next cell without r falls in
         self.general = False
         self.fast_parts = 0
+        self.plain = True   # see SheetExtent.plain_refs; only the fast path keeps it
 
     # -- per part
     def feed(self, part: bytes, n: int | None = None) -> None:
@@ -624,11 +640,16 @@ class _SheetScan:
             m = _ATTR_R.search(part, start + 2, tag_end + 1)
             if not m:
                 return False
+            value = m.group(1) if m.group(1) is not None else m.group(2)
+            if m.group(1) is None or not _PLAIN_REF.fullmatch(value):
+                self.plain = False
             if part[tag_end - 1:tag_end] != b"/":
-                extra.append(_ref(m.group(1) if m.group(1) is not None else m.group(2), letters=True))
+                extra.append(_ref(value, letters=True))
         for r0, c0 in extra:
             _add(self.extent, 1, r0, r0, c0, c0)
         row_key, col_key, ok = _parse_fast(part, c + 6)
+        if self.plain and c.size and not (ok.all() and _uppercase(part, c + 6)):
+            self.plain = False
         valued = np.ones(c.size, dtype=bool)
         ends = _find2(part, b"/>", n)
         if ends.size and c.size:
@@ -1049,6 +1070,7 @@ def _stream_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, extent: SheetExten
     runs.finish()
     if scanner is not None and carry:
         scanner.feed(carry)
+    extent.plain_refs = bool(scanner is not None and not scanner.general and not scanner.prefix and scanner.plain)
 
 
 def _count_si(data: bytes) -> int:
@@ -1131,6 +1153,7 @@ def check_xlsx(path) -> XlsxScan:
                         if other.entry == info.filename and other is not extent:
                             other.cells, other.min_row, other.max_row = extent.cells, extent.min_row, extent.max_row
                             other.min_col, other.max_col = extent.min_col, extent.max_col
+                            other.plain_refs = extent.plain_refs
                 elif low.endswith(_XML_SUFFIXES) and (low.startswith("xl/") or "/" not in low or low == "_rels/.rels"):
                     _scan_text(zf, info, path)
 

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from fupin import divisions
 from fupin.accounts.scoping import Scope
+from fupin.engine import schema
 from fupin.registry import bulk
 from fupin.registry.models import Household, ImportBatch, Member, Region
 
@@ -171,19 +172,19 @@ def _update_region_attributes(scope: Scope, regions: pl.DataFrame) -> None:
     attrs = ["registered_rural_population", "zone", "poverty_county", "county_exit_year"]
     padded = regions.with_columns(pl.col("region_code").str.pad_end(12, "0"))
     existing = {r.code: r for r in Region.objects.within(scope).filter(code__in=padded["region_code"].to_list())}
-    changed = []
+    stored = {code: tuple(getattr(r, a) for a in [*attrs, "name"]) for code, r in existing.items()}
     for row in padded.iter_rows(named=True):
         region = existing.get(row["region_code"])
         if region is None:
             continue
-        before = tuple(getattr(region, a) for a in attrs)
         for a in attrs:
             if row.get(a) is not None:
                 setattr(region, a, row[a])
         if row.get("name") and not region.official:
             region.name = row["name"]
-        if tuple(getattr(region, a) for a in attrs) != before or row.get("name"):
-            changed.append(region)
+    # Only the regions whose values differ are written: a regions sheet re-imported as it was
+    # (every row with a name) used to rewrite every region of it.
+    changed = [r for code, r in existing.items() if tuple(getattr(r, a) for a in [*attrs, "name"]) != stored[code]]
     Region.objects.within(scope).bulk_update(changed, [*attrs, "name"], batch_size=2000)
 
 
@@ -199,11 +200,54 @@ def _diff(incoming: pl.DataFrame, stored: pl.DataFrame, key: list[str], compare:
     return new, changed, unchanged
 
 
+@dataclass
+class StoredAfter:
+    """The households and members of some counties and the imported years as the database holds
+    them once the import has committed, with the columns, dtypes and row order that
+    ``bulk.read_households`` / ``bulk.read_members`` (without pk) would give — built from the
+    frames the import already holds, so that the region figures need not read them back."""
+
+    households: pl.DataFrame
+    members: pl.DataFrame
+
+    def of(self, year: int, county: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """The households and members of ``year`` in ``county`` (a region-code prefix), as
+        ``bulk.read_households(Scope.system(county), year)`` and ``read_members`` would give them."""
+        bounds = Scope.system(county).lookup("region_code")
+        inside = pl.lit(True)
+        for lookup, value in bounds.items():
+            inside &= (pl.col("region_code") >= value) if lookup.endswith("__gte") else (pl.col("region_code") < value)
+        households = self.households.filter((pl.col("year") == year) & inside)
+        members = self.members.filter(pl.col("year") == year).join(
+            households.select(household_pk="id"), on="household_pk", how="semi")
+        return (households.drop("id"),
+                members.drop("id", "household_pk", "_new", "_order"))
+
+
 def import_frames(households: pl.DataFrame, members: pl.DataFrame, regions: pl.DataFrame, *, scope: Scope,
                   source: str, source_format: str, rejected_households: int = 0,
-                  rejected_rows: int = 0, progress=None) -> ImportReport:
+                  rejected_rows: int = 0, progress=None, stored_members: pl.DataFrame | None = None,
+                  stored_members_years: list[int] | None = None) -> ImportReport:
     """Upsert loadable households and members (canonical frames, all inside ``scope``) in one
-    transaction."""
+    transaction.
+
+    ``stored_members`` may hand over what ``bulk.read_members(Scope.system(), stored_members_years,
+    with_pk=True)`` gave inside the caller's transaction (the Q04 check read it already)."""
+    report, _after = import_frames_keeping(
+        households, members, regions, scope=scope, source=source, source_format=source_format,
+        rejected_households=rejected_households, rejected_rows=rejected_rows, progress=progress,
+        stored_members=stored_members, stored_members_years=stored_members_years)
+    return report
+
+
+def import_frames_keeping(households: pl.DataFrame, members: pl.DataFrame, regions: pl.DataFrame, *,
+                          scope: Scope, source: str, source_format: str, rejected_households: int = 0,
+                          rejected_rows: int = 0, progress=None, stored_members: pl.DataFrame | None = None,
+                          stored_members_years: list[int] | None = None,
+                          counties: list[str] | None = None) -> tuple[ImportReport, StoredAfter | None]:
+    """:func:`import_frames`, also returning the stored rows of ``counties`` (6-digit codes) and
+    the imported years as they stand after it (:class:`StoredAfter`), or None when ``counties``
+    is None or the rows in hand could differ from what the database gives back."""
     report = ImportReport(households_rejected=rejected_households, rows_rejected=rejected_rows)
     h_cols = bulk.household_columns()
     m_cols = bulk.member_columns()
@@ -245,10 +289,16 @@ def import_frames(households: pl.DataFrame, members: pl.DataFrame, regions: pl.D
         report.households_new, report.households_changed = new_h.height, changed_h.height
 
         step("members", 2, 4)
-        pks = bulk.read_households(system, years, with_pk=True).select("id", "household_id", "year") if years else None
+        # The keys only: the rows themselves are in hand (the file's, and the stored ones above).
+        pks = bulk.read_household_ids(system, years) if years else None
         incoming_m = members.join(pks.rename({"id": "household_pk"}), on=["household_id", "year"], how="left") \
             if pks is not None else members.with_columns(household_pk=pl.lit(None, pl.Int64))
-        stored_m = bulk.read_members(system, years, with_pk=True) if years else pl.DataFrame()
+        if not years:
+            stored_m = pl.DataFrame()
+        elif stored_members is not None and set(years) <= set(stored_members_years or ()):
+            stored_m = stored_members.filter(pl.col("year").is_in(years))
+        else:
+            stored_m = bulk.read_members(system, years, with_pk=True)
         compare_m = [c for c in m_cols if c not in ("id_number", "year")] + ["household_pk"]
         if stored_m.height:
             stored_m_of_file = stored_m.join(households.select("household_id", "year"),
@@ -282,4 +332,41 @@ def import_frames(households: pl.DataFrame, members: pl.DataFrame, regions: pl.D
         batch.finished_at = timezone.now()
         batch.save()
         step("done", 4, 4)
-    return report
+    after = None
+    if counties and years:
+        after = _stored_after(counties, stored_h, new_h, changed_h, pks, stored_m, new_m, changed_m, removed)
+    return report, after
+
+
+def _stored_after(counties, stored_h, new_h, changed_h, pks, stored_m, new_m, changed_m, removed) -> StoredAfter | None:
+    """The stored rows of ``counties`` after the import, from the rows in hand: the stored ones
+    not replaced, then the file's changed and new ones (new members ordered after the stored
+    ones of their household, as their fresh ids are)."""
+    h_schema = {c: t for c, t in schema.polars_schema("households").items() if c in bulk.household_columns()}
+    m_schema = {c: t for c, t in schema.polars_schema("members").items() if c in bulk.member_columns()}
+    h_cols, m_cols = bulk.household_columns(), bulk.member_columns()
+    for part in (new_h, changed_h, new_m, changed_m):
+        floats = [c for c, t in part.schema.items() if t in (pl.Float32, pl.Float64)]
+        if floats and part.select(pl.any_horizontal(pl.col(floats).is_nan().any())).item():
+            return None   # a NaN comes back from SQLite as NULL: only the database can say
+    in_counties = pl.col("region_code").str.slice(0, 6).is_in(list(counties))
+    keys = ["household_id", "year"]
+    kept_h = stored_h.filter(in_counties).join(changed_h.select(keys), on=keys, how="anti") \
+        if stored_h.height else None
+    incoming_h = pl.concat([changed_h.select(h_cols), new_h.select(h_cols)]).filter(in_counties) \
+        .cast(h_schema).join(pks, on=keys, how="left").select("id", *h_cols)
+    households = pl.concat([p for p in (kept_h.select("id", *h_cols) if kept_h is not None else None, incoming_h)
+                            if p is not None]).sort(keys)
+    member_cols = ["id", "household_pk", *m_cols]
+    parts = []
+    if stored_m.height:
+        gone = pl.concat([removed.select("id"), changed_m.select("id")])
+        parts.append(stored_m.join(gone, on="id", how="anti").select(member_cols)
+                     .with_columns(_new=pl.lit(False), _order=pl.col("id")))
+    parts.append(changed_m.select(member_cols).cast(m_schema).with_columns(_new=pl.lit(False), _order=pl.col("id")))
+    parts.append(new_m.select(*m_cols, "household_pk").cast(m_schema).with_columns(
+        id=pl.lit(None, pl.Int64), _new=pl.lit(True), _order=pl.int_range(pl.len(), dtype=pl.Int64))
+        .select(*member_cols, "_new", "_order"))
+    members = pl.concat(parts).join(households.select(household_pk="id"), on="household_pk", how="semi") \
+        .sort(["household_id", "year", "_new", "_order"])
+    return StoredAfter(households, members)
