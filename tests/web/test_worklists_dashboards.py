@@ -8,6 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 from fupin.engine import idnumber
+from fupin.engine import rules as R
 from tests.regions import COUNTRY, TOWN, VILLAGE_A, VILLAGE_B
 from tests.scopes import EVERYWHERE
 from tests.web.web_helpers import YEAR, login
@@ -29,9 +30,11 @@ def test_unknown_list_names_the_indicator_to_verify_at_a_visit(assessed, cadre_c
     assert [r.household_id for r in wl.rows] == ["H3"]
 
 
-def test_quality_list_shows_findings_to_fix_by_code(assessed, cadre_client):
-    wl = cadre_client.get(f"/worklists/{VILLAGE_A}/?list=quality&year={YEAR}").context["wl"]
-    assert ("Q18", "Q18", 1) in wl.counts
+def test_quality_list_shows_findings_to_fix_by_their_label_keyed_by_code(assessed, cadre_client):
+    response = cadre_client.get(f"/worklists/{VILLAGE_A}/?list=quality&year={YEAR}")
+    wl = response.context["wl"]
+    assert ("Q18", R.label("quality", "Q18"), 1) in wl.counts
+    assert f'title="Q18">{R.label("quality", "Q18")}<' in response.content.decode()
     assert [r.household_id for r in wl.rows if r.code == "Q18"] == ["H2"]
 
 

@@ -11,3 +11,8 @@ urlpatterns = [
     path("declare/", include("fupin.web.urls_public")),
     path("", include("fupin.web.urls")),
 ]
+
+# Friendly error pages in the workbench's layout (Chinese by default, with a way back).
+handler403 = "fupin.web.views.errors.forbidden"
+handler404 = "fupin.web.views.errors.not_found"
+handler500 = "fupin.web.views.errors.server_error"

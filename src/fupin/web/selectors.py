@@ -20,6 +20,7 @@ from fupin.assessments.models import RegionStat
 from fupin.engine import idnumber
 from fupin.engine import rules as R
 from fupin.registry.models import Member, Region
+from fupin.web import display
 
 WORK_LISTS = ("unmet", "unknown", "leads", "elimination", "quality")
 
@@ -55,27 +56,27 @@ def work_list(scope: Scope, year: int, kind: str, key: str = "") -> WorkList:
     verdicts = assessment_selectors.current_verdicts(scope, year)
     if kind == "unmet":
         conditions = {k: Q(**{k: "unmet"}) for k in R.INDICATORS}
-        counts = _counts(verdicts, conditions, lambda k: R.label("indicator", k))
+        counts = _counts(verdicts, conditions, lambda k: display.rule_label("indicator", k))
         rows = verdicts.filter(conditions[key]) if key in conditions else verdicts.filter(meets_standard="no")
     elif kind == "unknown":
         conditions = {k: Q(**{k: "unknown"}) for k in R.INDICATORS}
-        counts = _counts(verdicts, conditions, lambda k: R.label("indicator", k))
+        counts = _counts(verdicts, conditions, lambda k: display.rule_label("indicator", k))
         rows = verdicts.filter(conditions[key]) if key in conditions else verdicts.exclude(unknown="")
     elif kind == "leads":
         conditions = {k: Q(monitoring_category=k) for k in R.WORK_LIST_CATEGORIES}
-        counts = _counts(verdicts, conditions, lambda k: R.label("category", k))
+        counts = _counts(verdicts, conditions, lambda k: display.rule_label("category", k))
         rows = verdicts.filter(conditions[key]) if key in conditions else verdicts.filter(
             monitoring_category__in=R.WORK_LIST_CATEGORIES)
     elif kind == "elimination":
         labels = R.VALUE_LABELS["elimination"]
         conditions = {k: Q(elimination=k) for k in labels}
-        counts = _counts(verdicts, conditions, lambda k: labels[k])
+        counts = _counts(verdicts, conditions, lambda k: labels[k] if display.lang() == "zh" else k.replace("_", " "))
         rows = verdicts.filter(conditions.get(key or "ready", conditions["ready"]))
         key = key or "ready"
     elif kind == "quality":
         findings = assessment_selectors.current_findings(scope, year)
         by_code = findings.values("code").annotate(n=Count("household_id", distinct=True)).order_by("code")
-        counts = [(r["code"], r["code"], r["n"]) for r in by_code]
+        counts = [(r["code"], display.quality_label(r["code"]), r["n"]) for r in by_code]
         rows = (findings.filter(code=key) if key else findings).order_by("region_code", "household_id", "code")
         return WorkList(kind, key, counts, rows, rows.count())
     else:
@@ -150,3 +151,10 @@ def _table_rows(scope: Scope, wl: WorkList, year: int, kind: str) -> Iterator[li
             chunk = []
     if chunk:
         yield from flush()
+
+
+def region_names(scope: Scope, codes) -> dict[str, str]:
+    """Names of regions given by code or prefix (``500101`` = 万州区), keyed as given; one query."""
+    wanted = {c: divisions.pad12(c) for c in set(codes) if c and str(c).isdigit() and len(str(c)) <= 12}
+    found = dict(Region.objects.within(scope).filter(code__in=set(wanted.values())).values_list("code", "name"))
+    return {c: found[full] for c, full in wanted.items() if full in found}

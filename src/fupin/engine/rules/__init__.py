@@ -82,7 +82,7 @@ from fupin.engine.schema import MONITORING_CATEGORY_CODES
 _S, _M = standard, monitoring
 
 STANDARD: tuple[Rule, ...] = (
-    Rule("income", "indicator", "收入", "income above the poverty line", "1", _S.income),
+    Rule("income", "indicator", "收入", "income", "1", _S.income),
     Rule("food", "indicator", "不愁吃", "enough to eat", "1", _S.food),
     Rule("clothing", "indicator", "不愁穿", "enough to wear", "1", _S.clothing),
     Rule("education", "indicator", "义务教育", "compulsory education", "1", _S.education),

@@ -6,15 +6,26 @@ import re
 
 import polars as pl
 from django import forms
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from fupin.engine import idnumber, matching, rules
 from fupin.monitoring.models import (
     ASSISTANCE_TYPES,
-    CATEGORY_CHOICES,
     ELIMINATION_TYPES,
     HARDSHIP_TYPES,
 )
+from fupin.web import display
+
+_rule_label = lazy(display.rule_label, str)
+
+
+def _layout_label(kind: str) -> str:
+    layout = matching.LAYOUTS[kind]
+    return layout.en if display.lang() == "en" else layout.zh
+
+
+_layout_label_lazy = lazy(_layout_label, str)
 
 PHONE = re.compile(r"^1[3-9]\d{9}$|^0\d{2,3}-?\d{7,8}$")
 NAME = re.compile(r"^[\u3400-\u9fffA-Za-z·•\s]{2,30}$")
@@ -25,7 +36,7 @@ def clean_id(value: str) -> str:
     status = idnumber.parse(pl.Series([value]))["id_status"][0]
     if status != idnumber.OK:
         zh, en = idnumber.MESSAGES.get(status, ("证件号码不正确", "invalid ID number"))
-        raise forms.ValidationError(f"{zh}（{en}）")
+        raise forms.ValidationError(en if display.lang() == "en" else zh)
     return value
 
 
@@ -34,15 +45,15 @@ def clean_phone(value: str, required: bool = True) -> str:
     if not value and not required:
         return ""
     if not PHONE.match(value):
-        raise forms.ValidationError("手机号应为11位（如 13812345678），座机请带区号 "
-                                    "(a mobile number has 11 digits; a landline needs its area code)")
+        raise forms.ValidationError(_("A mobile number has 11 digits (e.g. 13812345678); a landline needs its "
+                                      "area code."))
     return value
 
 
 def clean_name(value: str) -> str:
     value = (value or "").strip()
     if not NAME.match(value):
-        raise forms.ValidationError("请填写真实姓名（2–30个汉字或字母） (give the full name, 2–30 characters)")
+        raise forms.ValidationError(_("Give the full name (2–30 characters or letters)."))
     return value
 
 
@@ -52,10 +63,10 @@ class DeclarationForm(forms.Form):
     id_number = forms.CharField(label=_("ID number"), max_length=20)
     town = forms.CharField(label=_("Town"), max_length=12)
     village = forms.CharField(label=_("Village"), max_length=12)
-    hardship_type = forms.ChoiceField(label=_("Hardship"), choices=HARDSHIP_TYPES)
+    hardship_type = forms.ChoiceField(label=_("Hardship"), choices=display.choices(HARDSHIP_TYPES))
     text = forms.CharField(label=_("What happened"), max_length=1000, widget=forms.Textarea(attrs={"rows": 4}))
     consent = forms.BooleanField(label=_("I authorise the check of my family's finances"), required=True,
-                                 error_messages={"required": "须同意授权后才能提交 (the authorisation is required)"})
+                                 error_messages={"required": _("The authorisation is required to submit.")})
     # Honeypot: hidden from people by CSS; bots fill every field.
     website = forms.CharField(required=False, label="website")
 
@@ -72,7 +83,7 @@ class DeclarationForm(forms.Form):
         data = super().clean()
         town, village = data.get("town") or "", data.get("village") or ""
         if village and (len(village) != 12 or not village.isdigit() or not village.startswith(town[:9]) or not town):
-            self.add_error("village", "请先选择乡镇，再选择该乡镇下的村 (pick the town, then a village of it)")
+            self.add_error("village", _("Pick the town, then a village of it."))
         return data
 
 
@@ -85,7 +96,7 @@ class CadreLeadForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=30)
     id_number = forms.CharField(label=_("ID number"), max_length=20)
     phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
-    hardship_type = forms.ChoiceField(label=_("Hardship"), choices=HARDSHIP_TYPES)
+    hardship_type = forms.ChoiceField(label=_("Hardship"), choices=display.choices(HARDSHIP_TYPES))
     text = forms.CharField(label=_("What the visit found"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))
 
     def __init__(self, *args, villages=(), **kwargs):
@@ -103,7 +114,8 @@ class CadreLeadForm(forms.Form):
         return clean_id(self.cleaned_data["id_number"])
 
 
-RISK_CHOICES = [(k, rules.label("risk", k)) for k in rules.RISK_FACTORS]
+RISK_CHOICES = [(k, _rule_label("risk", k)) for k in rules.RISK_FACTORS]
+CATEGORY_CHOICES = [(k, _rule_label("category", k)) for k in rules.LEAD_CATEGORIES]
 
 
 class StepForm(forms.Form):
@@ -115,7 +127,7 @@ class StepForm(forms.Form):
     category = forms.ChoiceField(label=_("Category"), choices=[("", "—"), *CATEGORY_CHOICES], required=False)
     risk_types = forms.MultipleChoiceField(label=_("Risk types"), choices=RISK_CHOICES, required=False,
                                            widget=forms.CheckboxSelectMultiple)
-    elimination_type = forms.ChoiceField(label=_("Elimination type"), choices=[("", "—"), *ELIMINATION_TYPES],
+    elimination_type = forms.ChoiceField(label=_("Elimination type"), choices=[("", "—"), *display.choices(ELIMINATION_TYPES)],
                                          required=False)
     eliminated_on = forms.DateField(label=_("Eliminated on"), required=False)
     reason = forms.CharField(label=_("Reason"), required=False, max_length=2000)
@@ -145,12 +157,12 @@ class BulkForm(StepForm):
 
 
 class AssistanceForm(forms.Form):
-    type = forms.ChoiceField(label=_("Assistance type"), choices=ASSISTANCE_TYPES)
+    type = forms.ChoiceField(label=_("Assistance type"), choices=display.choices(ASSISTANCE_TYPES))
     description = forms.CharField(label=_("Description"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
     date = forms.DateField(label=_("Date"))
 
 
 class MatchUploadForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Department"), choices=[(k, matching.LAYOUTS[k].zh) for k in matching.KINDS])
+    kind = forms.ChoiceField(label=_("Department"), choices=[(k, _layout_label_lazy(k)) for k in matching.KINDS])
     year = forms.IntegerField(label=_("Year"), min_value=2014, max_value=2100)
     file = forms.FileField(label=_("File (.xlsx, .csv or .parquet)"))

@@ -3,16 +3,55 @@
 from __future__ import annotations
 
 from django import template
-from django.utils.translation import get_language
 
 from fupin.engine import idnumber
 from fupin.engine import rules as R
+from fupin.web import display
 
 register = template.Library()
 
 
 def _lang() -> str:
-    return "en" if (get_language() or "").startswith("en") else "zh"
+    return display.lang()
+
+
+@register.filter
+def bi(value) -> str:
+    """The half of a "中文 (English)" text in the page's language."""
+    return display.bilingual(value)
+
+
+@register.filter
+def step_name(action) -> str:
+    return display.step_label(action)
+
+
+@register.filter
+def lead_state(state) -> str:
+    return display.state_label(state)
+
+
+@register.filter
+def quality_label(code) -> str:
+    return display.quality_label(code)
+
+
+@register.filter
+def actor(who) -> str:
+    return display.actor_label(who)
+
+
+@register.filter
+def named_parameters(text) -> str:
+    return display.name_parameters(text)
+
+
+@register.filter
+def region_name(code, names):
+    """A region's name from a {code: name} mapping (the code when it has none)."""
+    if not code:
+        return "—"
+    return (names or {}).get(code) or code
 
 
 @register.filter
@@ -66,7 +105,7 @@ def state_label(value) -> str:
 @register.filter
 def elimination_label(value) -> str:
     if _lang() == "en" or not value:
-        return value or ""
+        return (value or "").replace("_", " ")
     return R.VALUE_LABELS["elimination"].get(value, value)
 
 
@@ -74,6 +113,8 @@ def elimination_label(value) -> str:
 def yesno_zh(value) -> str:
     if value is None:
         return "—"
+    if _lang() == "en":
+        return "yes" if value else "no"
     return "是" if value else "否"
 
 
@@ -97,3 +138,21 @@ def get_item(mapping, key):
     if not mapping:
         return None
     return mapping.get(key)
+
+
+@register.filter
+def department(kind) -> str:
+    return display.department_label(kind)
+
+
+@register.filter
+def finding_message(finding) -> str:
+    """A data-quality finding's message in the page's language (Chinese when it has no English)."""
+    if _lang() == "en" and getattr(finding, "message_en", ""):
+        return finding.message_en
+    return finding.message_zh
+
+
+@register.filter
+def policy_title(name) -> str:
+    return display.policy_title(name)

@@ -8,6 +8,7 @@ from django.shortcuts import render
 
 from fupin.accounts import selectors
 from fupin.accounts.scoping import Capability
+from fupin.web import selectors as web_selectors
 from fupin.web.access import scope_to
 
 PAGE_SIZE = 50
@@ -17,4 +18,5 @@ PAGE_SIZE = 50
 def audit_log(request):
     scope = scope_to(request, Capability.AUDIT)
     page = Paginator(selectors.sensitive_views(scope), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "fupin/web/audit.html", {"page": page})
+    names = web_selectors.region_names(scope, [v.region_code for v in page.object_list])
+    return render(request, "fupin/web/audit.html", {"page": page, "names": names})

@@ -36,9 +36,13 @@ from fupin.monitoring.workflow import currently_monitored
 from fupin.registry import selectors as registry_selectors
 from fupin.registry.models import Member, Region
 from fupin.registry.services.edits import EditRejected, StaleEdit
-from fupin.web import selectors
+from fupin.web import display, selectors
 from fupin.web.access import scope_to
 from fupin.web.forms.registry import HouseholdForm, MemberForm
+
+# The household's facts shown on its file (presentation: which fields, in which order).
+HOUSEHOLD_FACTS = ("food_secure", "clothing_secure", "housing_grade", "water_safe", "poverty_status",
+                   "monitoring_category")
 
 
 def _int(value) -> int | None:
@@ -113,7 +117,7 @@ def _household_context(request, household_id: str, year: int | None):
     ages = _member_ages(members, household.year)
     verdict = assessment_selectors.latest_verdict(scope, household.household_id, household.year)
     history = list(assessment_selectors.verdict_history(scope, household.household_id)[:30])
-    incomes = [(schema.field_by_name("households", n).zh, getattr(household, n)) for n in facts.INCOME_ITEMS]
+    incomes = [(display.field_label("households", n), getattr(household, n)) for n in facts.INCOME_ITEMS]
     indicators = []
     if verdict is not None:
         indicators = [(k, R.label("indicator", k), getattr(verdict, k)) for k in R.INDICATORS]
@@ -131,6 +135,8 @@ def _household_context(request, household_id: str, year: int | None):
         "changes": registry_selectors.field_history(household, limit=100, scope=scope),
         "years": registry_selectors.household_years(scope, household.household_id),
         "incomes": incomes,
+        "household_facts": [(display.field_label("households", n), display.field_value(getattr(household, n)))
+                            for n in HOUSEHOLD_FACTS],
         "village": Region.objects.within(scope).filter(code=household.region_code).only("name").first(),
         "can_edit": scope.can_edit,
         "can_see_sensitive": scope.can_see_sensitive,
@@ -236,7 +242,7 @@ def _saved_message(request, outcome) -> None:
     else:
         messages.info(request, _("Nothing changed."))
     for warning in outcome.warnings:
-        messages.warning(request, warning.message_zh)
+        messages.warning(request, warning.message_en if _english() else warning.message_zh)
 
 
 @login_required
@@ -255,7 +261,7 @@ def household_assess(request, household_id: str, year: int):
     else:
         messages.success(request, _("Assessment re-run."))
         if outcome.leads_created:
-            messages.info(request, f"已生成预警线索 {outcome.leads_created} 条 (monitoring lead created)")
+            messages.info(request, _("Monitoring leads created: %(n)s") % {"n": outcome.leads_created})
     return redirect(_detail_url(household))
 
 
@@ -270,5 +276,5 @@ def household_elimination(request, household_id: str, year: int):
     except (monitoring.IntakeError, PolicyError) as exc:
         messages.error(request, str(exc))
         return redirect(_detail_url(household))
-    messages.success(request, "已发起风险消除，请按流程入户核实、评议公示 (risk elimination started)")
+    messages.success(request, _("Risk elimination started: verify at home, then review and give public notice."))
     return redirect("monitoring:detail", pk=lead.pk)

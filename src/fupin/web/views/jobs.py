@@ -8,10 +8,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from fupin.accounts.scoping import Scope
 from fupin.application import jobs as job_use_cases
 from fupin.jobs import selectors
+from fupin.web import selectors as web_selectors
 from fupin.web.forms.jobs import ImportForm, YearRegionForm
 
 
@@ -28,7 +30,10 @@ def jobs_role_required(view):
 
 @jobs_role_required
 def job_list(request):
-    return render(request, "jobs/list.html", {"jobs": selectors.recent_jobs(Scope.of(request.user))})
+    scope = Scope.of(request.user)
+    jobs = list(selectors.recent_jobs(scope))
+    return render(request, "jobs/list.html", {"jobs": jobs,
+                                              "names": web_selectors.region_names(scope, [j.region for j in jobs])})
 
 
 def _start(request, kind: str, form_class, start):
@@ -41,7 +46,7 @@ def _start(request, kind: str, form_class, start):
         except job_use_cases.JobInputError as exc:
             form.add_error(None, str(exc))
         except PermissionDenied:
-            form.add_error(None, "您的角色不能发起此任务 (your role may not start this job)")
+            form.add_error(None, _("Your role may not start this job."))
         else:
             return redirect("jobs:detail", pk=job.pk)
     return render(request, "jobs/start.html", {"form": form, "kind": kind, "scope": scope.prefix},
@@ -70,9 +75,11 @@ def start_export(request):
 
 @jobs_role_required
 def job_detail(request, pk: int):
-    job = selectors.get_job(Scope.of(request.user), pk)
+    scope = Scope.of(request.user)
+    job = selectors.get_job(scope, pk)
     return render(request, "jobs/detail.html", {"job": job, "state": selectors.job_state(job),
-                                                "result_rows": selectors.result_rows(job)})
+                                                "result_rows": selectors.result_rows(job),
+                                                "names": web_selectors.region_names(scope, [job.region])})
 
 
 @jobs_role_required

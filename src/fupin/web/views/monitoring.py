@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fupin.accounts.scoping import Capability
@@ -23,7 +24,8 @@ from fupin.engine import matching
 from fupin.engine.policy import PolicyError
 from fupin.monitoring import clock, deadlines, selectors, workflow
 from fupin.monitoring.models import Channel, Purpose, State
-from fupin.web import notice
+from fupin.web import display, notice
+from fupin.web import selectors as web_selectors
 from fupin.web.access import scope_to
 from fupin.web.forms.monitoring import (
     AssistanceForm,
@@ -46,8 +48,10 @@ def lead_list(request):
     page = Paginator(qs, selectors.PAGE_SIZE).get_page(request.GET.get("page"))
     leads = selectors.decorate(page.object_list)
     return render(request, "monitoring/list.html", {
-        "page": page, "leads": leads, "filter": f, "states": State.choices, "channels": Channel.choices,
-        "purposes": Purpose.choices, "actions": workflow.STEPS.values(), "step_form": BulkForm(),
+        "page": page, "leads": leads, "filter": f, "states": display.choices(State.choices),
+        "channels": display.choices(Channel.choices), "purposes": display.choices(Purpose.choices),
+        "actions": workflow.STEPS.values(), "step_form": BulkForm(),
+        "names": web_selectors.village_names(scope, [lead.region_code for lead in leads]),
     })
 
 
@@ -61,6 +65,8 @@ def lead_detail(request, pk: int):
         "allowed": [workflow.STEPS[a] for a in workflow.allowed_actions(scope, lead)],
         "form": StepForm(), "assistance_form": AssistanceForm(initial={"date": clock.today()}),
         "can_edit": scope.can_edit, "purpose_identification": lead.purpose == Purpose.IDENTIFICATION,
+        "village_name": web_selectors.village_names(scope, [lead.region_code]).get(lead.region_code, lead.region_code),
+        "department": display.department_label(lead.kind), "evidence": display.evidence_rows(lead.evidence),
     })
 
 
@@ -71,12 +77,12 @@ def lead_step(request, pk: int):
     selectors.lead_detail(scope, pk)  # 404 outside the region before anything else
     form = StepForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "输入有误 (invalid input)：" + "; ".join(
-            f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        messages.error(request, _("Invalid input: %(errors)s") % {"errors": "; ".join(
+            f"{form.fields[k].label if k in form.fields else k}: {' '.join(v)}" for k, v in form.errors.items())})
         return redirect("monitoring:detail", pk=pk)
     try:
         monitoring.take_step(scope, policy_provider.current(), pk, form.cleaned_data["action"], **form.params())
-        messages.success(request, "已办理 (done)")
+        messages.success(request, _("Done."))
     except (monitoring.StepRefused, PolicyError) as exc:
         messages.error(request, str(exc))
     return redirect("monitoring:detail", pk=pk)
@@ -88,14 +94,15 @@ def bulk_step(request):
     scope = scope_to(request)
     form = BulkForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "请选择线索和操作 (choose leads and a step)")
+        messages.error(request, _("Choose the leads and a step."))
         return redirect("monitoring:list")
     result = monitoring.take_bulk_step(scope, policy_provider.current(), form.lead_ids(),
                                        form.cleaned_data["action"], **form.params())
     if result.ok:
-        messages.success(request, f"已办理 {len(result.applied)} 条 (done for {len(result.applied)} leads)")
+        messages.success(request, _("Done for %(n)s leads.") % {"n": len(result.applied)})
         return redirect("monitoring:list")
-    return render(request, "monitoring/bulk_refused.html", {"refused": sorted(result.refused.items())}, status=409)
+    refused = [(pk, display.bilingual(why)) for pk, why in sorted(result.refused.items())]
+    return render(request, "monitoring/bulk_refused.html", {"refused": refused}, status=409)
 
 
 @login_required
@@ -112,7 +119,7 @@ def cadre_new(request):
                                                 hardship_type=d["hardship_type"], text=d["text"])
             return redirect("monitoring:detail", pk=lead.pk)
         except (monitoring.IntakeError, PolicyError) as exc:
-            form.add_error(None, str(exc))
+            form.add_error(None, display.bilingual(str(exc)))
     return render(request, "monitoring/cadre_new.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -127,11 +134,11 @@ def assistance_add(request, pk: int):
             monitoring.record_assistance(scope, household_id=lead.household_id, type=form.cleaned_data["type"],
                                          description=form.cleaned_data["description"], on=form.cleaned_data["date"],
                                          lead_id=lead.pk)
-            messages.success(request, "已登记帮扶措施 (assistance recorded)")
+            messages.success(request, _("Assistance recorded."))
         except monitoring.StepRefused as exc:
             messages.error(request, str(exc))
     else:
-        messages.error(request, "帮扶措施填写不完整 (incomplete assistance)")
+        messages.error(request, _("The assistance is incomplete."))
     return redirect("monitoring:detail", pk=pk)
 
 
@@ -170,12 +177,12 @@ def match_upload(request):
             job = job_use_cases.start_match(scope, form.cleaned_data["file"], kind=form.cleaned_data["kind"],
                                             year=form.cleaned_data["year"])
         except job_use_cases.JobInputError as exc:
-            error = str(exc)
+            error = display.bilingual(str(exc))
         else:
             return redirect("jobs:detail", pk=job.pk)
     return render(request, "monitoring/match.html", {
         "form": form, "error": error, "batches": selectors.match_batches(scope),
-        "layouts": [matching.LAYOUTS[k] for k in matching.KINDS],
+        "layouts": [display.layout_view(matching.LAYOUTS[k]) for k in matching.KINDS],
     }, status=400 if error or form.errors else 200)
 
 
@@ -183,7 +190,7 @@ def match_upload(request):
 def match_rejects(request, pk: int):
     rejects = monitoring.match_rejects(scope_to(request, Capability.MATCH), pk)
     if not rejects:
-        return HttpResponse("没有退回行 (no rejected rows)", status=404)
+        return HttpResponse(_("No rejected rows."), status=404, content_type="text/plain; charset=utf-8")
     response = HttpResponse(rejects, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = content_disposition_header(True, f"match-{int(pk)}-rejects.xlsx")
     return response

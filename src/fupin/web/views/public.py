@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from fupin.application import monitoring
 from fupin.application import policy as policy_provider
 from fupin.engine.policy import PolicyError
 from fupin.monitoring import selectors, throttle
+from fupin.web.display import bilingual
 from fupin.web.forms.monitoring import DeclarationForm, LookupForm
 
 log = logging.getLogger(__name__)
@@ -36,15 +38,15 @@ def declare(request):
     form = DeclarationForm(request.POST)
     if request.POST.get("website"):
         log.warning("declaration refused: honeypot field filled")
-        return _form_page(request, DeclarationForm(), 400, "提交失败，请稍后重试。(submission refused)")
+        return _form_page(request, DeclarationForm(), 400, _("The submission was refused; please try again later."))
     if not throttle.allow("declare_ip", _ip(request)):
-        return _form_page(request, form, 429, "提交过于频繁，请一小时后再试。(too many submissions; try again in an hour)")
+        return _form_page(request, form, 429, _("Too many submissions; try again in an hour."))
     if not form.is_valid():
         return _form_page(request, form, 400)
     data = form.cleaned_data
     if not throttle.allow("declare_id", data["id_number"]):
-        return _form_page(request, form, 429, "该证件号码今天提交次数过多，请明天再试或联系村干部。"
-                                              "(too many declarations for this ID today)")
+        return _form_page(request, form, 429, _("Too many declarations for this ID number today; try again "
+                                                "tomorrow or contact the village cadre."))
     try:
         lead, created = monitoring.declare(
             policy_provider.current(), name=data["name"], phone=data["phone"], id_number=data["id_number"],
@@ -52,7 +54,7 @@ def declare(request):
             consent=data["consent"],
         )
     except (monitoring.IntakeError, PolicyError) as exc:
-        form.add_error(None, str(exc))
+        form.add_error(None, bilingual(str(exc)))
         return _form_page(request, form, 400)
     # An ID number that already has an open declaration gets no receipt back: whoever typed it
     # may not be that person (the village is told through a step on the open lead).
@@ -67,11 +69,11 @@ def lookup(request):
     form = LookupForm(request.POST)
     if not throttle.allow("lookup_ip", _ip(request)):
         return render(request, "monitoring/lookup.html",
-                      {"form": form, "error": "查询过于频繁，请稍后再试。(too many lookups)"}, status=429)
+                      {"form": form, "error": _("Too many lookups; please try again later.")}, status=429)
     status = None
     if form.is_valid():
         status = selectors.public_status(form.cleaned_data["receipt"])
         if status is None:
-            form.add_error("receipt", "没有找到该回执编号，请核对。(no such receipt number)")
+            form.add_error("receipt", _("No such receipt number; please check it."))
     return render(request, "monitoring/lookup.html", {"form": form, "status": status},
                   status=200 if status else 400 if request.method == "POST" and not form.is_valid() else 200)

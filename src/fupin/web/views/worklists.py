@@ -10,7 +10,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from fupin import divisions
 from fupin.accounts.scoping import Scope
@@ -18,16 +18,16 @@ from fupin.assessments import selectors as assessment_selectors
 from fupin.engine import facts
 from fupin.engine import rules as R
 from fupin.io import tables
-from fupin.web import selectors
+from fupin.web import display, selectors
 from fupin.web.access import scope_to
 
 PAGE_SIZE = 25
 LIST_TITLES = {
-    "unmet": N_("Not meeting the standard"),
-    "unknown": N_("To verify at a visit"),
-    "leads": N_("Monitoring leads"),
-    "elimination": N_("Ready for risk elimination"),
-    "quality": N_("Data to fix"),
+    "unmet": gettext_noop("Not meeting the standard"),
+    "unknown": gettext_noop("To verify at a visit"),
+    "leads": gettext_noop("Monitoring leads"),
+    "elimination": gettext_noop("Ready for risk elimination"),
+    "quality": gettext_noop("Data to fix"),
 }
 
 
@@ -89,8 +89,8 @@ STATUS_ORDER = facts.REGISTRY_STATUSES
 
 
 def _chart_options(stat, children, trend, drill_codes) -> dict:
-    indicators = R.labels("indicator")
-    categories = {k: R.label("category", k) for k in R.WORK_LIST_CATEGORIES}
+    indicators = display.rule_labels("indicator")
+    categories = {k: display.rule_label("category", k) for k in R.WORK_LIST_CATEGORIES}
     by_status = stat.households_by_status if stat else {}
     unmet = stat.unmet if stat else {}
     leads = stat.leads if stat else {}
@@ -101,16 +101,21 @@ def _chart_options(stat, children, trend, drill_codes) -> dict:
                 "yAxis": {"type": "value"}, "series": [{"type": "bar", "data": values, **extra}]}
 
     return {
-        "status": {"tooltip": {}, "series": [{"type": "pie", "radius": ["35%", "65%"],
-                                               "data": [{"name": s, "value": by_status.get(s, 0)} for s in STATUS_ORDER]}]},
+        # Names in a legend under the pie: a phone's width cannot hold them beside it.
+        "status": {"tooltip": {}, "legend": {"bottom": 0, "type": "scroll"},
+                   "series": [{"type": "pie", "radius": ["30%", "58%"], "center": ["50%", "44%"],
+                               "label": {"formatter": "{c}"},
+                               "data": [{"name": s, "value": by_status.get(s, 0)} for s in STATUS_ORDER]}]},
         "unmet": bar(list(indicators.values()), [unmet.get(k, 0) for k in indicators]),
         "leads": bar(list(categories.values()), [leads.get(k, 0) for k in categories]),
         "trend": {"grid": {"left": 8, "right": 8, "top": 32, "bottom": 8, "containLabel": True},
                   "tooltip": {"trigger": "axis"}, "legend": {},
                   "xAxis": {"type": "category", "data": [str(s.year) for s in trend]},
                   "yAxis": {"type": "value"},
-                  "series": [{"name": "未脱贫人数", "type": "line", "data": [s.remaining_poor_people for s in trend]},
-                             {"name": "建档立卡户数", "type": "line", "data": [s.registered_households for s in trend]}]},
+                  "series": [{"name": _("Remaining poor"), "type": "line",
+                              "data": [s.remaining_poor_people for s in trend]},
+                             {"name": _("Registered households"), "type": "line",
+                              "data": [s.registered_households for s in trend]}]},
         "ranking": {**bar([c.name for c in children], [c.remaining_poor_people for c in children]),
                     "drill": drill_codes},
     }
@@ -134,8 +139,9 @@ def dashboard(request, code: str):
         "children": [(c, url, sum((c.leads or {}).get(k, 0) for k in R.LEAD_CATEGORIES)) for c, url in zip(children, drill)],
         "status_rows": [(s, (stat.households_by_status or {}).get(s, 0), (stat.people_by_status or {}).get(s, 0))
                         for s in STATUS_ORDER] if stat else [],
-        "unmet_rows": [(k, lab, (stat.unmet or {}).get(k, 0)) for k, lab in R.labels("indicator").items()] if stat else [],
-        "lead_rows": [(k, R.label("category", k), (stat.leads or {}).get(k, 0))
+        "unmet_rows": [(k, lab, (stat.unmet or {}).get(k, 0)) for k, lab in display.rule_labels("indicator").items()]
+        if stat else [],
+        "lead_rows": [(k, display.rule_label("category", k), (stat.leads or {}).get(k, 0))
                       for k in R.WORK_LIST_CATEGORIES] if stat else [],
         "charts": _chart_options(stat, children, trend, drill),
         "show_worklists": level in ("town", "village", "county"),

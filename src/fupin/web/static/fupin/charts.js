@@ -9,6 +9,11 @@
       var opt = options[el.dataset.chart];
       if (!opt) return;
       var drill = opt.drill; delete opt.drill;
+      // A phone is too narrow for labels beside a pie: the legend under it names the slices.
+      if (el.clientWidth < 500 && opt.series && opt.series[0] && opt.series[0].type === "pie") {
+        opt.series[0].label = { show: true, position: "inside", formatter: "{c}" };
+        opt.series[0].labelLine = { show: false };
+      }
       var chart = echarts.init(el, null, { renderer: "svg" });
       chart.setOption(opt);
       if (drill) {

@@ -1,0 +1,85 @@
+"""The one navigation of every signed-in page: the links the user's role may use, and where.
+
+Which link shows is asked of the user's :class:`~fupin.accounts.scoping.Scope` (``scope.can``,
+``scope.can_run_jobs``), i.e. of the capabilities table — this module holds no rule of its own,
+only which capability each page needs (the same one its view checks with ``scope_to``).
+"""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from fupin import divisions
+from fupin.accounts.scoping import Capability, scope_of
+from fupin.web import selectors
+from fupin.web.display import bilingual
+
+C = Capability
+ALL_CAPABILITIES = tuple(v for k, v in vars(Capability).items() if k.isupper())
+JOBS = "jobs"  # any capability of a background job (scope.can_run_jobs)
+
+# (key, label, URL name or callable of the scope, capability the page's view requires, namespaces/url names
+# that make it the current item)
+NAVIGATION = (
+    ("home", _("Workbench"), "web:home", C.READ, ("web:home", "web:dashboard")),
+    ("households", _("Household files"), "web:households", C.READ, ("web:households", "web:household",
+                                                                  "web:household_edit", "web:member_edit")),
+    ("worklists", _("Work lists"), "worklist", C.READ, ("web:worklist",)),
+    ("leads", _("Monitoring leads"), "monitoring:list", C.READ, ("monitoring:list", "monitoring:detail",
+                                                                 "monitoring:overdue", "monitoring:cadre_new",
+                                                                 "monitoring:bulk", "monitoring:notice")),
+    ("jobs", _("Tasks"), "jobs:list", JOBS, ("jobs:",)),
+    ("match", _("Department data"), "monitoring:match", C.MATCH, ("monitoring:match",)),
+    ("stats", _("Statistics"), "monitoring:overdue", C.READ, ("monitoring:overdue",)),
+    ("policy", _("Policy values"), "web:policy", C.POLICY, ("web:policy",)),
+    ("audit", _("Access log"), "web:audit", C.AUDIT, ("web:audit",)),
+)
+
+
+def _allowed(scope, need: str) -> bool:
+    return scope.can_run_jobs if need == JOBS else scope.can(need)
+
+
+def _url(scope, name: str) -> str | None:
+    if name == "worklist":
+        return reverse("web:worklist", args=[divisions.pad12(scope.prefix)]) if scope.prefix else None
+    return reverse(name)
+
+
+def _current(request) -> str:
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return ""
+    return f"{match.namespace}:{match.url_name}"
+
+
+def navigation(request) -> dict:
+    """``nav`` (the links of the user's role), ``nav_region`` (the user's region by name), ``nav_role``."""
+    try:
+        scope = scope_of(getattr(request, "user", None))
+    except Exception:  # noqa: BLE001 — an error page must render even when the user cannot be read
+        scope = None
+    if scope is None:
+        return {"nav": [], "nav_region": "", "nav_region_code": "", "nav_role": "", "nav_can_edit": False,
+                "nav_can": {}}
+    current = _current(request)
+    items = []
+    for key, label, name, need, marks in NAVIGATION:
+        if not _allowed(scope, need):
+            continue
+        url = _url(scope, name)
+        if url is None:
+            continue
+        active = any(current == m or (m.endswith(":") and current.startswith(m)) for m in marks)
+        items.append({"key": key, "label": label, "url": url, "active": active})
+    region = None
+    if scope.prefix:
+        try:
+            region = selectors.region_of(scope, scope.prefix)
+        except Exception:  # noqa: BLE001 — the name is a courtesy; the page must not fail on it
+            region = None
+    name = region.name if region is not None else (str(_("Whole country")) if not scope.prefix else scope.prefix)
+    return {"nav": items, "nav_region": name, "nav_region_code": divisions.pad12(scope.prefix) if scope.prefix else "",
+            "nav_role": bilingual(request.user.get_role_display()), "nav_can_edit": scope.can(C.EDIT),
+            "nav_can": {cap: scope.can(cap) for cap in ALL_CAPABILITIES}}
