@@ -148,6 +148,17 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
         policy=True,
     ),
     Command(
+        "assist", "帮扶台账：覆盖率报告与问题检查 (assistance ledger: coverage report, findings)",
+        (a("action", choices=["coverage", "check"],
+           help="coverage：覆盖率报告（spec 3.11）；check：问题清单（B13、B14 与导入问题） "
+                "(coverage report; findings B13, B14 and the import's)"),
+         _YEAR, _INPUT, _DB, _REGION, _AS_OF,
+         a("--assistance", help="帮扶数据文件（默认与 --input 相同） (assistance sheets; default: the --input container)"),
+         a("--out", help="输出文件：coverage 为 .xlsx/.csv/.parquet，check 为 .xlsx (output file)"),
+         a("--rejects", help="check：退回表路径 .xlsx (check: write the rejects workbook here)")),
+        "fupin.cli.assistance:assist_command", inputs=("input", "assistance"), policy=True,
+    ),
+    Command(
         "policy", "查看政策参数及来源 (show policy values and their sources)",
         (a("action", choices=["show"], help="show：列出参数值及来源 (list values with sources)"),
          a("--year", type=int, help="年度（默认全部） (year; default all)"), a("--region", help="区划代码 (division code), e.g. 50")),

@@ -6,7 +6,9 @@ import time
 
 from fupin.cli.commands import UserError
 from fupin.io import write_registry
+from fupin.io.assistance import workbook_sheets, write_folder
 from fupin.synth import SynthError, generate
+from fupin.synth.assistance import generate_assistance
 
 
 def generate_command(args) -> int:
@@ -17,7 +19,13 @@ def generate_command(args) -> int:
         households, members, regions = generate(args.households, args.year, region=args.region, seed=args.seed)
     except (KeyError, ValueError, SynthError) as exc:
         raise UserError(f"无法生成：{exc} (cannot generate)") from None
-    write_registry(args.out, households, members, regions)
-    print(f"已生成 (generated) {households.height} 户 / {members.height} 人，{args.year} 年度 → {args.out} "
+    assistance = generate_assistance(households, members, args.year, seed=args.seed)
+    if str(args.out).lower().endswith(".xlsx"):
+        write_registry(args.out, households, members, regions, extra_sheets=workbook_sheets(assistance))
+    else:
+        write_registry(args.out, households, members, regions)
+        write_folder(args.out, assistance)
+    print(f"已生成 (generated) {households.height} 户 / {members.height} 人、"
+          f"{assistance['measures'].height} 条帮扶措施 (measures)，{args.year} 年度 → {args.out} "
           f"({time.perf_counter() - started:.1f} s)")
     return 0

@@ -33,6 +33,15 @@ def without_labour() -> pl.Expr:
     return pl.col("labour").is_in(NO_LABOUR).fill_null(False).alias("without_labour")
 
 
+# assistance.md Terms "Labour" (有劳动能力): R1, R3 and the post checks read it.
+LABOUR_CAPABLE = ("普通劳动力", "技能劳动力", "弱劳动力或半劳动力")
+
+
+def with_labour() -> pl.Expr:
+    """有劳动能力: 劳动技能 普通 / 技能 / 弱劳动力或半劳动力 (empty is not labour)."""
+    return pl.col("labour").is_in(LABOUR_CAPABLE).fill_null(False).alias("with_labour")
+
+
 def population_of(members: pl.LazyFrame | pl.DataFrame, keys=("household_id",)) -> pl.LazyFrame:
     """Per household: ``population`` (living members) and ``members_without_labour``."""
     lazy = members.lazy() if isinstance(members, pl.DataFrame) else members

@@ -59,6 +59,23 @@ PARAMETER_LABELS: dict[str, tuple[str, str]] = {
     "notice_min_days": ("公示最少天数", "minimum public-notice days"),
     "verification_max_working_days": ("入户核实时限（工作日）", "home-verification deadline, working days"),
     "zone": ("所属区域（东中西部）", "zone (east/central/west)"),
+    # spec/assistance.md section 4
+    "labour_age_min": ("劳动年龄下限（岁）", "minimum working age"),
+    "labour_age_max_male": ("男性劳动年龄上限（岁）", "maximum working age, men"),
+    "labour_age_max_female": ("女性劳动年龄上限（岁）", "maximum working age, women"),
+    "developmental_measure_max_days": ("识别后落实开发式帮扶措施时限（天）", "days to a developmental measure after identification"),
+    "visit_max_days_poor": ("未脱贫户走访间隔上限（天）", "maximum days between visits, households in poverty"),
+    "visit_max_days_monitored": ("监测户走访间隔上限（天）", "maximum days between visits, monitored households"),
+    "visit_max_days_exited": ("脱贫户走访间隔上限（天）", "maximum days between visits, exited households"),
+    "visit_modes_counted": ("计入走访的方式", "visit modes that count"),
+    "public_post_min_age": ("公益性岗位最低年龄", "minimum age for a public-welfare post"),
+    "public_post_max_age": ("公益性岗位最高年龄", "maximum age for a public-welfare post"),
+    "public_post_away_days": ("公益岗人员外出务工天数上限", "days away that flag a public-welfare post holder"),
+    "public_post_away_months": ("公益岗人员外出务工月数上限", "months away that flag a public-welfare post holder"),
+    "public_post_max_per_household": ("每户公益性岗位人数上限（0 不检查）", "public-welfare posts per household (0 = off)"),
+    "shock_wage_share_min": ("务工中断风险：工资性收入占比下限", "minimum wage share for the work-loss shock"),
+    "income_check_tolerance": ("帮扶收入与登记收入比对容差（元）", "tolerance of the assistance-income check, yuan"),
+    "national_hotline": ("全国咨询服务热线", "national hotline"),
 }
 
 # Parameters the assessment of section 1 needs for every year.

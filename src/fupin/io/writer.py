@@ -59,13 +59,18 @@ def _as_text(batch: pl.DataFrame, table: str) -> pl.DataFrame:
     return batch.select(out)
 
 
-def write_registry(out, households: Frames, members: Frames, regions: Frames | None = None) -> None:
-    """Write the registry; ``out`` ending .xlsx -> workbook, .parquet -> folder, else CSV folder."""
+def write_registry(out, households: Frames, members: Frames, regions: Frames | None = None, *,
+                   extra_sheets: dict[str, pl.DataFrame] | None = None) -> None:
+    """Write the registry; ``out`` ending .xlsx -> workbook, .parquet -> folder, else CSV folder.
+
+    ``extra_sheets`` (xlsx only): finished sheets (name -> frame with its headers) written after
+    the registry's, e.g. the assistance sheets (:mod:`fupin.io.assistance` writes those into a
+    folder itself)."""
     out = Path(out)
     name = out.name.lower()
     parts = (("households", households), ("members", members), ("regions", regions))
     if name.endswith(".xlsx"):
-        _write_xlsx(out, parts)
+        _write_xlsx(out, parts, extra_sheets or {})
     elif name.endswith(".parquet"):
         _write_parquet(out, parts)
     else:
@@ -88,7 +93,7 @@ def _exact_worksheet_class():
     return ExactWorksheet
 
 
-def _write_xlsx(out: Path, parts) -> None:
+def _write_xlsx(out: Path, parts, extra_sheets: dict[str, pl.DataFrame] | None = None) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     wb = tables.open_workbook(out, constant_memory=True)
     text = wb.add_format({"num_format": "@"})
@@ -140,6 +145,8 @@ def _write_xlsx(out: Path, parts) -> None:
                     for i in quote.get(k, ()):
                         ws.write_string(r, i, values[i], quoted)  # same value, kept text on edit
                     r += 1
+        for sheet, frame in (extra_sheets or {}).items():
+            tables.add_sheet(wb, sheet, frame)
     finally:
         wb.close()
 

@@ -1,0 +1,138 @@
+"""Benchmark: the assistance coverage report (spec/assistance.md 3.11) for 1M households and 5M
+measures, on the machine's cores.
+
+Run:  .venv/bin/python benchmarks/bench_assist.py [--households 1000000] [--measures 5000000] [--runs 3]
+
+Data (made once, gitignored, ``benchmarks/data/assist_<N>_<M>/``): the registry of
+``fupin.synth.generate(N, 2022, region="50", seed=7)`` (Chongqing, ≈3.1 members per household),
+the assistance of ``fupin.synth.assistance.generate_assistance`` for it, topped up to M measures
+with rows drawn over the same households and members (subtypes drawn from the catalogue, 40 %
+member-level, dates in the year); all as Parquet.
+
+Measured, each run in a fresh child process, median of ``--runs``:
+
+* **coverage** — what ``fupin assist coverage`` computes after reading: R1–R4 and R9
+  (:func:`fupin.engine.assistance.rules.evaluate`, attribution of every record included) and the
+  coverage table at all five levels (:func:`~fupin.engine.assistance.rules.coverage`) plus the
+  uncovered lists; the Parquet read is timed apart;
+* **baseline** — one plain Polars query over the same frames: measures joined to the year's
+  households, one group-by per village counting households with a measure (the least any
+  coverage figure must do).
+
+Printed: both medians, their ratio, the read time, and the goal (coverage < 15 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "benchmarks" / "data"
+YEAR = 2022
+
+
+def prepare(n: int, m: int) -> Path:
+    folder = DATA / f"assist_{n}_{m}"
+    if (folder / "measures.parquet").exists():
+        return folder
+    from fupin.engine.assistance.catalogue import Catalogue
+    from fupin.synth import generate
+    from fupin.synth.assistance import generate_assistance
+
+    folder.mkdir(parents=True, exist_ok=True)
+    households, members, _regions = generate(n, YEAR, region="50", seed=7)
+    made = generate_assistance(households, members, YEAR, seed=7)
+    measures = made["measures"]
+    extra = m - measures.height
+    if extra > 0:
+        rng = np.random.default_rng(7)
+        cat = Catalogue.default().frame
+        subtypes = cat["subtype"].to_numpy()
+        person_level = rng.random(extra) < 0.4
+        member_rows = rng.integers(0, members.height, extra)
+        household_rows = rng.integers(0, households.height, extra)
+        hid = pl.select(pl.when(pl.Series(person_level)).then(members["household_id"].gather(member_rows))
+                        .otherwise(households["household_id"].gather(household_rows))).to_series()
+        ids = pl.select(pl.when(pl.Series(person_level)).then(members["id_number"].gather(member_rows))).to_series()
+        start = np.datetime64(f"{YEAR}-01-01", "D") + rng.integers(0, 365, extra).astype("timedelta64[D]")
+        topped = pl.DataFrame({
+            "household_id": pl.Series(hid, dtype=pl.String), "id_number": pl.Series(ids, dtype=pl.String),
+            "subtype": pl.Series(subtypes[rng.integers(0, len(subtypes), extra)], dtype=pl.String),
+            "start": pl.Series(start, dtype=pl.Date), "amount": np.round(rng.uniform(100, 3000, extra), 0),
+            "status": pl.Series(np.where(rng.random(extra) < 0.95, "已落实", "计划"), dtype=pl.String),
+            "responsible_unit": pl.Series(["乡镇人民政府"] * extra, dtype=pl.String),
+        })
+        measures = pl.concat([measures, topped], how="diagonal_relaxed")
+    households.write_parquet(folder / "households.parquet")
+    members.write_parquet(folder / "members.parquet")
+    measures.write_parquet(folder / "measures.parquet")
+    made["dividends"].write_parquet(folder / "dividends.parquet")
+    return folder
+
+
+def child(folder: Path, part: str) -> dict:
+    started = time.perf_counter()
+    households = pl.read_parquet(folder / "households.parquet")
+    members = pl.read_parquet(folder / "members.parquet")
+    measures = pl.read_parquet(folder / "measures.parquet")
+    dividends = pl.read_parquet(folder / "dividends.parquet")
+    read = time.perf_counter() - started
+    started = time.perf_counter()
+    if part == "coverage":
+        from fupin.engine.assistance.rules import Ledger, coverage, evaluate, uncovered
+        from fupin.engine.policy import load_policies
+
+        outcome = evaluate(households, members, Ledger(measures=measures, dividends=dividends), year=YEAR,
+                           policy=load_policies())
+        table = coverage(outcome)
+        lists = uncovered(outcome)
+        rows = table.height + sum(f.height for f in lists.values())
+    else:
+        table = (measures.lazy().join(households.lazy().filter(pl.col("year") == YEAR).select("household_id", "region_code"),
+                                      on="household_id", how="inner")
+                 .group_by("region_code").agg(pl.col("household_id").n_unique()).collect())
+        rows = table.height
+    return {"read": read, "seconds": time.perf_counter() - started, "rows": rows,
+            "measures": measures.height, "households": households.height}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--households", type=int, default=1_000_000)
+    parser.add_argument("--measures", type=int, default=5_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(Path(args.child[0]), args.child[1])))
+        return
+    folder = prepare(args.households, args.measures)
+    results: dict[str, list[dict]] = {"coverage": [], "baseline": []}
+    for _ in range(args.runs):
+        for part, rows in results.items():
+            out = subprocess.run([sys.executable, __file__, "--child", str(folder), part], check=True,
+                                 capture_output=True, text=True, cwd=ROOT)
+            rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    cov = statistics.median(r["seconds"] for r in results["coverage"])
+    base = statistics.median(r["seconds"] for r in results["baseline"])
+    read = statistics.median(r["read"] for r in results["coverage"])
+    first = results["coverage"][0]
+    print(f"households {first['households']:,}, measures {first['measures']:,}, runs {args.runs} (fresh processes)")
+    runs = {part: ", ".join(f"{r['seconds']:.2f}" for r in rows) for part, rows in results.items()}
+    print(f"coverage (R1–R4, R9, 5 levels, uncovered lists): median {cov:.2f} s  [{runs['coverage']}]")
+    print(f"baseline (one join + group-by):                  median {base:.2f} s  [{runs['baseline']}]")
+    print(f"ratio coverage / baseline: {cov / base:.1f}×;  Parquet read (apart): {read:.2f} s;  goal < 15 s: "
+          f"{'met' if cov < 15 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,258 @@
+"""Synthetic assistance for a synthetic registry: measures, income projects and dividends.
+
+Deterministic by seed (one numpy stream per concern, as :mod:`fupin.synth.generator`), drawn
+over whole arrays of the year-Y households and members — no loop over households. Consistent
+with the registry it is drawn for:
+
+* 产业: about 92 % of the households of S(Y) (registered or currently monitored) get one
+  household-level 产业 measure in the year (calibration: > 85 % of registered households have
+  one); a few general households too.
+* 就业: members with labour who work (务工状况 set) get 转移就业 with a probability, others
+  就近就地就业 or a 技能培训; 弱劳动力或半劳动力 members may hold a 乡村公益性岗位 (one per
+  household at most, paid monthly).
+* 低保 / 特困供养 for the households and people the registry marks so; 参保资助, education aid,
+  小额信贷 and 危房改造 where the registry's members and housing say they apply.
+* Currently monitored households get a 开发式 measure soon after their identification month
+  (most within ``developmental_measure_max_days``, some late, a few none), so R3 has every status.
+* Income projects per town (光伏, 资产收益, 股权量化, 代养) and dividends for registered
+  households with property income.
+* Money never exceeds the registry: per household and 收入归类 the amounts are scaled so that
+  the R9 sum stays within the registry's income item (B13 stays quiet on generated data).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import polars as pl
+
+from fupin.engine import facts
+from fupin.engine.assistance import schema as S
+from fupin.engine.assistance.catalogue import Catalogue
+from fupin.engine.idnumber import birth_date_expr
+
+(_S_INDUSTRY, _S_JOBS, _S_POSTS, _S_SAFETY, _S_HEALTH, _S_SCHOOL, _S_FINANCE, _S_HOUSING, _S_MONITORED,
+ _S_PROJECTS, _S_DIVIDENDS, _S_STATUS) = range(100, 112)
+
+INDUSTRY_SHARE = 0.95          # S(Y) households with a 产业 measure in the year
+GENERAL_INDUSTRY_SHARE = 0.05  # general households with one
+UNITS = {"产业帮扶": "县农业农村委", "就业帮扶": "县人力社保局", "公益岗位帮扶": "乡镇人民政府", "金融帮扶": "县乡村振兴局",
+         "健康帮扶": "县医保局", "义务教育保障": "县教委", "其他教育帮扶": "县教委", "住房安全保障": "县住房城乡建委",
+         "综合保障": "县民政局", "资产收益": "村集体经济组织"}
+
+
+def _rng(seed: int, stream: int) -> np.random.Generator:
+    return np.random.default_rng([seed, stream])
+
+
+def _days(year: int, offsets: np.ndarray) -> pl.Series:
+    base = np.datetime64(f"{year}-01-01", "D")
+    return pl.Series((base + offsets.astype("timedelta64[D]")), dtype=pl.Date)
+
+
+def _rows(hid, subtype, start, amount, *, id_number=None, year=None, status=None) -> pl.DataFrame:
+    n = len(hid)
+    return pl.DataFrame({
+        "household_id": pl.Series(hid, dtype=pl.String),
+        "id_number": pl.Series(id_number if id_number is not None else [None] * n, dtype=pl.String),
+        "subtype": pl.Series(subtype if not isinstance(subtype, str) else [subtype] * n, dtype=pl.String),
+        "start": start if isinstance(start, pl.Series) else pl.Series(start, dtype=pl.Date),
+        "amount": pl.Series(amount, dtype=pl.Float64).fill_nan(None),
+        "status": pl.Series(status if status is not None else ["已落实"] * n, dtype=pl.String),
+    })
+
+
+def generate_assistance(households: pl.DataFrame, members: pl.DataFrame, year: int, *, seed: int = 0
+                        ) -> dict[str, pl.DataFrame]:
+    """``measures``, ``income_projects`` and ``dividends`` (canonical frames) for the year-Y
+    households and members of a registry."""
+    hh = households.filter(pl.col("year") == year).with_columns(
+        in_scope=facts.registered() | facts.currently_monitored(), monitored=facts.currently_monitored())
+    n = hh.height
+    hid = hh["household_id"].to_numpy()
+    scope = hh["in_scope"].to_numpy()
+    as_of = date(year, 12, 31)
+    span = (as_of - date(year, 1, 1)).days + 1
+    parts: list[pl.DataFrame] = []
+
+    # 产业 (household level)
+    r = _rng(seed, _S_INDUSTRY)
+    got = np.where(scope, r.random(n) < INDUSTRY_SHARE, r.random(n) < GENERAL_INDUSTRY_SHARE)
+    kind = r.choice(["产业奖补", "到户产业项目", "带动主体联结（订单、托管、入社）"], size=n, p=[0.6, 0.25, 0.15])
+    amount = np.round(r.uniform(800, 5000, n), 0)
+    amount = np.where(kind == "带动主体联结（订单、托管、入社）", np.nan, amount)
+    parts.append(_rows(hid[got], kind[got], _days(year, r.integers(0, span, n)[got]), amount[got]))
+
+    # Members of the year with the facts the draws read.
+    m = members.filter(pl.col("year") == year).join(hh.select("household_id", "in_scope"), on="household_id").with_columns(
+        living=facts.living(), able=facts.with_labour(),
+        age=(pl.lit(year) - birth_date_expr(pl.col("id_number")).dt.year()))
+    mh = m["household_id"].to_numpy()
+    mid = m["id_number"].to_numpy()
+    alive = m["living"].to_numpy() & m["in_scope"].to_numpy()
+    age = m["age"].fill_null(0).to_numpy()
+    able = m["able"].to_numpy() & alive & (age >= 16) & (age <= 60)
+    working = m["work_location"].is_not_null().to_numpy()
+
+    # 就业 (member level)
+    r = _rng(seed, _S_JOBS)
+    u = r.random(len(m))
+    start = r.integers(0, span, len(m))
+    moved = able & working & (u < 0.6)
+    near = able & ~working & (u < 0.25)
+    trained = able & ~moved & ~near & (r.random(len(m)) < 0.15)
+    for mask, sub in ((moved, "转移就业"), (near, "就近就地就业"), (trained, "技能培训")):
+        parts.append(_rows(mh[mask], sub, _days(year, start[mask]), np.full(mask.sum(), np.nan), id_number=mid[mask],
+                           status=["已落实" if sub == "技能培训" else "实施中"] * int(mask.sum())))
+
+    # 公益岗位: a 弱劳动力或半劳动力 member, one per household.
+    r = _rng(seed, _S_POSTS)
+    weak = (m["labour"] == "弱劳动力或半劳动力").to_numpy() & alive & (age >= 16) & (age <= 65)
+    pick = weak & (r.random(len(m)) < 0.3)
+    idx = np.flatnonzero(pick)
+    _u, first = np.unique(mh[idx], return_index=True)
+    idx = idx[first]
+    parts.append(_rows(mh[idx], r.choice(["乡村公益性岗位", "生态护林员"], size=len(idx), p=[0.7, 0.3]),
+                       _days(year, r.integers(0, 150, len(idx))), np.round(r.uniform(500, 800, len(idx)), 0),
+                       id_number=mid[idx], status=["实施中"] * len(idx)))
+
+    # 综合保障: 低保 households (household level), 特困供养 people.
+    r = _rng(seed, _S_SAFETY)
+    dibao_h = m.filter(pl.col("living") & pl.col("dibao").fill_null(False))["household_id"].unique().sort().to_numpy()
+    parts.append(_rows(dibao_h, "低保", _days(year, np.zeros(len(dibao_h), dtype=int)),
+                       np.round(r.uniform(300, 600, len(dibao_h)), 0), status=["实施中"] * len(dibao_h)))
+    tekun = (m["tekun"].fill_null(False).to_numpy()) & m["living"].to_numpy()
+    parts.append(_rows(mh[tekun], "特困供养", _days(year, np.zeros(tekun.sum(), dtype=int)),
+                       np.round(r.uniform(500, 800, tekun.sum()), 0), id_number=mid[tekun], status=["实施中"] * int(tekun.sum())))
+
+    # 健康: 参保资助 for members of registered households.
+    r = _rng(seed, _S_HEALTH)
+    ins = alive & (r.random(len(m)) < 0.5)
+    parts.append(_rows(mh[ins], "参保资助", _days(year, r.integers(0, 60, len(m))[ins]),
+                       np.round(r.uniform(100, 350, len(m)), 0)[ins], id_number=mid[ins]))
+
+    # 教育
+    r = _rng(seed, _S_SCHOOL)
+    school = m["school_status"].to_numpy()
+    u = r.random(len(m))
+    starts = r.integers(240, 300, len(m))
+    for codes, sub, lo, hi, p in ((("小学", "初中"), "义务教育资助", 250, 1000, 0.4),
+                                  (("高中", "中职"), "高中及中职资助", 1500, 2500, 0.6),
+                                  (("中职", "高职"), "雨露计划", 3000, 3000, 0.5)):
+        mask = alive & np.isin(school, codes) & (u < p)
+        parts.append(_rows(mh[mask], sub, _days(year, starts[mask]), np.full(mask.sum(), float(lo + hi) / 2),
+                           id_number=mid[mask]))
+
+    # 金融 and 住房 (household level)
+    r = _rng(seed, _S_FINANCE)
+    loan = scope & (r.random(n) < 0.12)
+    parts.append(_rows(hid[loan], "小额信贷", _days(year, r.integers(0, span, n)[loan]),
+                       np.round(r.uniform(10000, 50000, n), -3)[loan]))
+    r = _rng(seed, _S_HOUSING)
+    renovated = hh["housing_renovation"].is_in(["改造中", "已完成"]).fill_null(False).to_numpy() & (r.random(n) < 0.5)
+    parts.append(_rows(hid[renovated], "危房改造", _days(year, r.integers(0, span, n)[renovated]),
+                       np.round(r.uniform(20000, 35000, n), 0)[renovated]))
+
+    # Monitored households: a 开发式 measure after identification (most in time).
+    r = _rng(seed, _S_MONITORED)
+    mon = hh.filter(pl.col("monitored") & pl.col("monitoring_since").is_not_null()).with_columns(
+        _i=(pl.col("monitoring_since") + "-01").str.to_date("%Y-%m-%d", strict=False)).filter(pl.col("_i").is_not_null())
+    k = mon.height
+    delay = np.where(r.random(k) < 0.75, r.integers(0, 31, k), r.integers(31, 120, k))
+    keep = r.random(k) < 0.9
+    begin = mon["_i"].to_numpy().astype("datetime64[D]") + delay.astype("timedelta64[D]")
+    keep &= begin <= np.datetime64(as_of)
+    parts.append(_rows(mon["household_id"].to_numpy()[keep], "到户产业项目", pl.Series(begin[keep], dtype=pl.Date),
+                       np.round(r.uniform(1000, 3000, k), 0)[keep]))
+
+    measures = pl.concat([p for p in parts if p.height], how="vertical")
+    # A few planned or cancelled ones (they do not count).
+    r = _rng(seed, _S_STATUS)
+    u = r.random(measures.height)
+    measures = measures.with_columns(status=pl.when(pl.Series(u < 0.02)).then(pl.lit("计划"))
+                                     .when(pl.Series(u < 0.03)).then(pl.lit("已取消")).otherwise(pl.col("status")))
+
+    projects, dividends = _projects_and_dividends(hh, year, seed)
+    measures, dividends = _within_registry(measures, dividends, hh, year)
+    cat = Catalogue.default().frame.select("subtype", "family")
+    measures = measures.join(cat, on="subtype", how="left").with_row_index("_i").with_columns(
+        measure_id=pl.format("CS{}{}", pl.lit(year), pl.col("_i").cast(pl.String).str.pad_start(9, "0")),
+        responsible_unit=pl.col("family").replace_strict(UNITS, default="乡镇人民政府", return_dtype=pl.String),
+        fund_source=pl.when(pl.col("amount").is_not_null()).then(pl.lit("财政衔接资金")),
+        year=pl.lit(None, dtype=pl.Int32), end=pl.lit(None, dtype=pl.Date), quantity=pl.lit(None, dtype=pl.Float64),
+        campaign=pl.lit(None, dtype=pl.String), note=pl.lit(None, dtype=pl.String), wide=pl.lit(False),
+    )
+    out_measures = measures.select([pl.col(c).cast(t) if c in measures.columns else pl.lit(None, dtype=t).alias(c)
+                                    for c, t in S.polars_schema("measures").items()])
+    return {"measures": out_measures, "income_projects": projects, "dividends": dividends}
+
+
+def _projects_and_dividends(hh: pl.DataFrame, year: int, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    r = _rng(seed, _S_PROJECTS)
+    towns = hh.select(town=pl.col("region_code").str.slice(0, 9)).unique().sort("town")["town"].to_numpy()
+    kinds = np.array(["光伏", "资产收益", "股权量化", "代养"])
+    kind = r.choice(kinds, size=len(towns))
+    ids = np.array([f"XM{t}01" for t in towns], dtype=object) if len(towns) else np.array([], dtype=object)
+    r = _rng(seed, _S_DIVIDENDS)
+    eligible = hh.filter(pl.col("registered").fill_null(False) & (pl.col("property_income").fill_null(0) > 0))
+    e = eligible.height
+    take = r.random(e) < 0.8
+    town_index = np.searchsorted(towns, eligible["region_code"].str.slice(0, 9).to_numpy())
+    shares = r.integers(1, 6, e).astype(float)
+    paid = np.where(r.random(e) < 0.1, -1, r.integers(150, 364, e))
+    paid_on = pl.Series(np.datetime64(f"{year}-01-01", "D") + np.maximum(paid, 0).astype("timedelta64[D]"), dtype=pl.Date)
+    dividends = pl.DataFrame({
+        "project_id": pl.Series(ids[town_index] if e else [], dtype=pl.String),
+        "household_id": eligible["household_id"], "id_number": pl.Series([None] * e, dtype=pl.String),
+        "year": pl.Series([year] * e, dtype=pl.Int32), "shares": shares, "amount": np.round(r.uniform(300, 1500, e), 0),
+        "paid_on": paid_on, "_paid": paid,
+    }).filter(pl.Series(take)).with_columns(paid_on=pl.when(pl.col("_paid") < 0).then(None).otherwise(pl.col("paid_on"))
+                                            ).drop("_paid")
+    held = dividends.group_by("project_id").agg(pl.col("shares").sum())
+    projects = pl.DataFrame({"project_id": pl.Series(ids, dtype=pl.String), "kind": pl.Series(kind, dtype=pl.String),
+                             "town": pl.Series(towns, dtype=pl.String)}).join(held, on="project_id", how="left").select(
+        project_id="project_id",
+        name=pl.col("kind").replace_strict({"光伏": "村级光伏电站", "资产收益": "扶贫车间资产收益", "股权量化": "合作社股权量化",
+                                            "代养": "肉牛代养"}, return_dtype=pl.String),
+        kind="kind", region_code=pl.col("town") + "000",
+        owner=pl.when(pl.col("kind") == "代养").then(pl.lit("企业")).otherwise(pl.lit("村集体")),
+        operator=pl.when(pl.col("kind") == "代养").then(pl.lit("县农投公司")),
+        asset_value=pl.lit(500000.0), fiscal_value=pl.lit(400000.0),
+        total_shares=pl.when(pl.col("kind") == "股权量化").then((pl.col("shares").fill_null(0) * 1.2).ceil() + 10),
+        guaranteed_rate=pl.lit(0.06), start=pl.lit(date(2018, 6, 1)), end=pl.lit(None, dtype=pl.Date),
+    ).cast({k: v for k, v in S.polars_schema("income_projects").items()})
+    dividends = dividends.select([pl.col(c).cast(t) for c, t in S.polars_schema("dividends").items()])
+    return projects, dividends
+
+
+def _within_registry(measures: pl.DataFrame, dividends: pl.DataFrame, hh: pl.DataFrame, year: int
+                     ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Scale amounts so that, per household and 收入归类, the R9 sum stays within the registry's
+    income item; a 元 measure scaled below 1 yuan is dropped."""
+    cat = Catalogue.default().frame.select("subtype", "duration", "unit", "income_source")
+    x = measures.with_row_index("_k").join(cat, on="subtype", how="left").with_columns(
+        months=pl.when(pl.col("duration") == S.CONTINUING).then(13 - pl.col("start").dt.month()).otherwise(1))
+    counting = pl.col("status").is_in(S.COUNTING_STATUSES) & pl.col("income_source").is_in(list(S.INCOME_COLUMN))
+    money = pl.when(counting & pl.col("amount").is_not_null()
+                    & ((pl.col("duration") == S.ONE_OFF) | (pl.col("unit") == "元"))).then(
+        pl.col("amount") * pl.col("months")).otherwise(0.0)
+    x = x.with_columns(_money=money)
+    d = dividends.with_row_index("_k").with_columns(income_source=pl.lit("财产性"), _money=pl.col("amount"))
+    both = pl.concat([x.select("household_id", "income_source", "_money"), d.select("household_id", "income_source", "_money")])
+    registry = hh.select("household_id", *facts.INCOME_SOURCES).unpivot(
+        index="household_id", variable_name="item", value_name="limit").with_columns(
+        income_source=pl.col("item").replace_strict({v: k for k, v in S.INCOME_COLUMN.items()}, return_dtype=pl.String))
+    factor = both.group_by("household_id", "income_source").agg(total=pl.col("_money").sum()).join(
+        registry, on=["household_id", "income_source"], how="left").with_columns(
+        factor=pl.when(pl.col("total") > pl.col("limit").fill_null(0)).then(
+            (pl.col("limit").fill_null(0) - 1).clip(lower_bound=0) / pl.col("total")).otherwise(1.0)
+    ).select("household_id", "income_source", "factor")
+
+    def scaled(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.join(factor, on=["household_id", "income_source"], how="left").with_columns(
+            amount=pl.when(pl.col("factor") < 1).then((pl.col("amount") * pl.col("factor")).floor()).otherwise(pl.col("amount")))
+
+    x = scaled(x).filter(~((pl.col("unit") == "元") & pl.col("amount").is_not_null() & (pl.col("amount") < 1)))
+    d = scaled(d).filter(pl.col("amount") >= 1)
+    return x.sort("_k").select(measures.columns), d.sort("_k").select(dividends.columns)
