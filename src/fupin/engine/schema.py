@@ -268,13 +268,18 @@ def normalize_header(value: str) -> str:
     return normalize_text(str(value)).lower()
 
 
-def header_index(table: str) -> dict[str, str]:
-    """Normalized header -> field name, for one table."""
+def index_headers(fields_: tuple[Field, ...]) -> dict[str, str]:
+    """Normalized header -> field name over any field list (the registry's or another sheet's)."""
     index: dict[str, str] = {}
-    for f in TABLES[table]:
+    for f in fields_:
         for h in f.headers:
             index.setdefault(h, f.name)
     return index
+
+
+def header_index(table: str) -> dict[str, str]:
+    """Normalized header -> field name, for one table."""
+    return index_headers(TABLES[table])
 
 
 def match_headers(table: str, headers: list[str]) -> tuple[dict[str, str], list[str]]:
@@ -282,7 +287,11 @@ def match_headers(table: str, headers: list[str]) -> tuple[dict[str, str], list[
 
     A field matched by two headers keeps the first; the second is reported as unknown.
     """
-    index = header_index(table)
+    return match_to_index(header_index(table), headers)
+
+
+def match_to_index(index: dict[str, str], headers: list[str]) -> tuple[dict[str, str], list[str]]:
+    """:func:`match_headers` against a prepared :func:`index_headers`."""
     mapping: dict[str, str] = {}
     taken: set[str] = set()
     unknown: list[str] = []

@@ -62,12 +62,11 @@ from fupin.engine.assistance.catalogue import CATALOGUE_SCHEMA, Catalogue
 from fupin.engine.assistance.rules import Ledger
 from fupin.engine.schema import Field, normalize_header
 from fupin.io import containers, parse, tables
-from fupin.io.codes import CODES, REJECT_COLUMNS, UNKNOWN_COLUMNS_SHEET
+from fupin.io.codes import CODES, ERROR, REJECT_COLUMNS, UNKNOWN_COLUMNS_SHEET, WARNING
+from fupin.io.reader import field_message
+from fupin.io.rejects import reasons_by_row
 from fupin.io.containers import RawSheet
 from fupin.io.errors import ExchangeFormatError
-
-ERROR = "error"
-WARNING = "warning"
 
 # code -> (severity, Chinese title, English title); E- and W-codes are the registry's.
 ASSIST_CODES: dict[str, tuple[str, str, str]] = {
@@ -740,19 +739,8 @@ def _registry_like(headers: list[str]) -> bool:
 
 
 def _message(code: str, f: Field, header: str, v: pl.Expr, table: str) -> tuple[pl.Expr, pl.Expr]:
-    if code == "E01":
-        return (pl.lit(f"“{header}”为必填项，不能为空，请补填"),
-                pl.lit(f"'{header}' ({f.name}) is required and empty; fill it in"))
-    if code == "E02":
-        return (pl.format(f"“{header}”的值“{{}}”不是有效数字，请填写数字", v),
-                pl.format(f"'{header}' ({f.name}): '{{}}' is not a number", v))
-    if code == "E03":
-        return (pl.format(f"“{header}”的值“{{}}”是负数，应为0或正数", v),
-                pl.format(f"'{header}' ({f.name}): '{{}}' is negative; it must be 0 or more", v))
-    if code == "E04":
-        allowed = "是 或 否（留空表示未知）" if f.kind == "yesno" else "、".join(f.codes)
-        return (pl.format(f"“{header}”的值“{{}}”不在代码表中；可填：{allowed}", v),
-                pl.format(f"'{header}' ({f.name}): '{{}}' is not an allowed value; allowed: {allowed}", v))
+    if code in ("E01", "E02", "E03", "E04"):
+        return field_message(code, f, header, table, v)  # the registry's wording, one copy
     if code == "E05":
         what = "日期" if f.kind == "date" else "年度"
         fmt = "YYYY-MM-DD（如 2023-05-16）" if f.kind == "date" else "四位年份（如 2023）"
@@ -771,23 +759,10 @@ def _message(code: str, f: Field, header: str, v: pl.Expr, table: str) -> tuple[
 
 # --- rejects -------------------------------------------------------------------------------------
 
-SEP = "；"
-
-
-def _reasons(issues: pl.DataFrame) -> pl.DataFrame:
-    return (issues.with_columns(_order=pl.when(pl.col("severity") == ERROR).then(0).otherwise(1))
-            .sort("sheet", "row", "_order", "code")
-            .group_by("sheet", "row", maintain_order=True)
-            .agg(pl.col("column").drop_nulls().unique(maintain_order=True).str.join(SEP).alias(REJECT_COLUMNS[2]),
-                 pl.col("value").drop_nulls().unique(maintain_order=True).str.join(SEP).alias(REJECT_COLUMNS[3]),
-                 pl.format("[{}] {}", "code", "message_zh").str.join(SEP).alias(REJECT_COLUMNS[4]),
-                 pl.format("[{}] {}", "code", "message_en").str.join("; ").alias(REJECT_COLUMNS[5])))
-
-
 def rejected_rows(result: AssistanceFile) -> dict[str, pl.DataFrame]:
     """Sheet name of the rejects workbook -> the rejected original rows with the reason columns."""
     bad = result.issues.filter(pl.col("severity") == ERROR).select("sheet", "row").unique()
-    reasons = _reasons(result.issues.join(bad, on=["sheet", "row"]))
+    reasons = reasons_by_row(result.issues.join(bad, on=["sheet", "row"]))
     out: dict[str, pl.DataFrame] = {}
     wide_n = 0
     for sheet in result.sheets:

@@ -92,8 +92,10 @@ def _codes_text(f: schema.Field, limit: int = 20) -> str:
     return text + ("…" if len(codes) > limit else "")
 
 
-def _message(code: str, f: schema.Field, header: str, table: str) -> tuple[pl.Expr, pl.Expr]:
-    v = pl.col("value").fill_null("")
+def field_message(code: str, f: schema.Field, header: str, table: str,
+                  v: pl.Expr | None = None) -> tuple[pl.Expr, pl.Expr]:
+    """(Chinese, English) message of a field-level code; ``v`` is the offending value."""
+    v = pl.col("value").fill_null("") if v is None else v
     if code == "E01":
         return (pl.lit(f"“{header}”为必填项，不能为空，请补填"),
                 pl.lit(f"'{header}' ({f.name}) is required and empty; fill it in"))
@@ -270,7 +272,7 @@ def _field_issues(parsed: _Parsed, raw: RawSheet, table_of: Callable[[str], str]
             year=pl.col("year") if "year" in frame.columns else pl.lit(None, dtype=pl.Int32),
         ).join(raw.frame.select("_row", value=pl.col(header)), on="_row", how="left")
         for code in rows["code"].unique().to_list():
-            zh, en = _message(code, f, header, table)
+            zh, en = field_message(code, f, header, table)
             out.append(_issue_frame(rows.filter(pl.col("code") == code), table=table, code=code,
                                     column=header, zh=zh, en=en))
     return out

@@ -20,7 +20,7 @@ from fupin.io.codes import FLAT_REJECTS_SHEET, REJECT_COLUMNS, UNKNOWN_COLUMNS_S
 SEP = "；"
 
 
-def _reasons(issues: pl.DataFrame) -> pl.DataFrame:
+def reasons_by_row(issues: pl.DataFrame) -> pl.DataFrame:
     """One row per (sheet, row): the problems joined, errors first."""
     return (
         issues.with_columns(_order=pl.when(pl.col("code") == "R00").then(2)
@@ -40,7 +40,7 @@ def rejected_rows(registry) -> dict[str, pl.DataFrame]:
     """Sheet name -> rejected original rows with the reason columns."""
     errors = registry.issues.filter(pl.col("severity") == "error")
     bad = errors.select("sheet", "row").unique()
-    reasons = _reasons(registry.issues.join(bad, on=["sheet", "row"]))
+    reasons = reasons_by_row(registry.issues.join(bad, on=["sheet", "row"]))
     out: dict[str, pl.DataFrame] = {}
     layout = [("flat", FLAT_REJECTS_SHEET)] if "flat" in registry.raw else []
     layout += [(t, schema.SHEET_NAMES[t][0]) for t in ("households", "members", "regions") if t in registry.raw]

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from fupin.engine.schema import DTYPES, Field, normalize_header, normalize_text
+from fupin.engine.schema import DTYPES, Field, index_headers, match_to_index, normalize_header, normalize_text
 
 F = Field
 
@@ -248,27 +248,12 @@ def empty_frame(table: str) -> pl.DataFrame:
 
 
 def header_index(table: str) -> dict[str, str]:
-    index: dict[str, str] = {}
-    for f in TABLES[table]:
-        for h in f.headers:
-            index.setdefault(h, f.name)
-    return index
+    return index_headers(TABLES[table])
 
 
 def match_headers(table: str, headers: list[str]) -> tuple[dict[str, str], list[str]]:
     """(raw header -> field, unknown raw headers); a field named twice keeps the first."""
-    index = header_index(table)
-    mapping: dict[str, str] = {}
-    taken: set[str] = set()
-    unknown: list[str] = []
-    for raw in headers:
-        name = index.get(normalize_header(raw))
-        if name is None or name in taken:
-            unknown.append(raw)
-        else:
-            mapping[raw] = name
-            taken.add(name)
-    return mapping, unknown
+    return match_to_index(header_index(table), headers)
 
 
 def table_of_name(name: str) -> str | None:
