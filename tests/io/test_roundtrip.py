@@ -34,7 +34,8 @@ def tricky():
 def test_export_then_read_round_trips_exactly(tmp_path, suffix):
     h, m = tricky()
     regions = pl.DataFrame({"region_code": ["500101001201"], "name": ["新村"], "registered_rural_population": [1200],
-                            "zone": ["西部"], "poverty_county": [True], "county_exit_year": [None]},
+                            "zone": ["西部"], "poverty_county": [True], "county_exit_year": [None],
+                            "poor_village": [True], "deep_poverty": [None]},
                            schema=schema.polars_schema("regions"))
     write_registry(tmp_path / suffix, h, m, regions)
     reg = read_registry(tmp_path / suffix)

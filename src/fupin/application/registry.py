@@ -214,7 +214,7 @@ def _chunks(scope: Scope, year: int) -> list[Scope]:
 def export_regions(scope: Scope) -> pl.DataFrame:
     """The regions table of an export: villages and the regions with attributes, within the scope."""
     frame = bulk.read_regions(scope)
-    attrs = ["registered_rural_population", "zone", "poverty_county", "county_exit_year"]
+    attrs = ["registered_rural_population", "zone", "poverty_county", "county_exit_year", "poor_village", "deep_poverty"]
     frame = frame.filter(
         (pl.col("level") == "village")
         | pl.any_horizontal([pl.col(a).is_not_null() for a in attrs if a != "zone"])

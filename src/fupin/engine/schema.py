@@ -216,6 +216,8 @@ REGION_FIELDS: tuple[Field, ...] = (
     F("zone", "区域", "code", ZONES),
     F("poverty_county", "是否贫困县", "yesno"),
     F("county_exit_year", "摘帽年度", "int"),
+    F("poor_village", "是否贫困村", "yesno"),
+    F("deep_poverty", "是否深度贫困", "yesno"),
 )
 
 TABLES: dict[str, tuple[Field, ...]] = {

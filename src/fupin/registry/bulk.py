@@ -136,10 +136,12 @@ def read_regions(scope: Scope) -> pl.DataFrame:
         "region_code": pl.String(), "name": pl.String(), "level": pl.String(),
         "registered_rural_population": pl.Int32(), "zone": pl.String(),
         "poverty_county": pl.Boolean(), "county_exit_year": pl.Int32(),
+        "poor_village": pl.Boolean(), "deep_poverty": pl.Boolean(),
     }
     where, params = _where(None, scope.prefix[:2], "code")
     sql = (
-        "SELECT code, name, level, registered_rural_population, zone, poverty_county, county_exit_year "
+        "SELECT code, name, level, registered_rural_population, zone, poverty_county, county_exit_year, "
+        "poor_village, deep_poverty "
         f"FROM {_q(Region._meta.db_table)}{where} ORDER BY code"
     )
     return query_frame(sql, params, out_schema)

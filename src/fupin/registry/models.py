@@ -15,15 +15,18 @@ from fupin.accounts.scoping import ScopedManager, ScopedQuerySet
 from fupin.engine import schema
 
 
-def _django_field(f: schema.Field) -> models.Field:
-    label = f.zh
-    common = {"verbose_name": label, "null": True, "blank": True, "db_column": f.name}
+def django_field(f: schema.Field, long_text: frozenset[str] = frozenset()) -> models.Field:
+    """The model field of an exchange-format field (nullable: the format allows every cell empty);
+    ``long_text``: text fields that hold sentences rather than names (200 characters)."""
+    common = {"verbose_name": f.zh, "null": True, "blank": True, "db_column": f.name}
     if f.kind in ("money", "number"):
         return models.FloatField(**common)
     if f.kind == "int":
         return models.IntegerField(**common)
     if f.kind == "yesno":
         return models.BooleanField(**common)
+    if f.kind == "date":
+        return models.DateField(**common)
     if f.kind == "code":
         return models.CharField(max_length=16, choices=[(c, c) for c in f.codes], **common)
     if f.kind == "month":
@@ -32,7 +35,7 @@ def _django_field(f: schema.Field) -> models.Field:
         return models.CharField(max_length=12, **common)
     if f.kind == "id_number":
         return models.CharField(max_length=18, **common)
-    return models.CharField(max_length=64 if f.kind == "text" else 64, **common)
+    return models.CharField(max_length=200 if f.name in long_text else 64, **common)
 
 
 def exchange_fields(table: str) -> list[schema.Field]:
@@ -54,6 +57,8 @@ class Region(models.Model):
     zone = models.CharField("区域", max_length=4, choices=[(z, z) for z in schema.ZONES], null=True, blank=True)
     poverty_county = models.BooleanField("是否贫困县", null=True, blank=True)
     county_exit_year = models.IntegerField("摘帽年度", null=True, blank=True)
+    poor_village = models.BooleanField("是否贫困村", null=True, blank=True)
+    deep_poverty = models.BooleanField("是否深度贫困", null=True, blank=True)
 
     objects = ScopedManager("code")
 
@@ -99,7 +104,7 @@ class HouseholdQuerySet(ScopedQuerySet):
 class Household(models.Model):
     household_id = models.CharField("户编号", max_length=64)
     year = models.IntegerField("年度")
-    locals().update({f.name: _django_field(f) for f in exchange_fields("households")})
+    locals().update({f.name: django_field(f) for f in exchange_fields("households")})
     version = models.IntegerField(default=1, editable=False)
     import_batch = models.ForeignKey(ImportBatch, null=True, blank=True, on_delete=models.SET_NULL)
     updated_at = models.DateTimeField(auto_now=True)
@@ -126,7 +131,7 @@ class Member(models.Model):
     household_key = models.CharField("户编号", max_length=64, db_column="household_id")
     year = models.IntegerField("年度")
     id_number = models.CharField("证件号码", max_length=18)
-    locals().update({f.name: _django_field(f) for f in exchange_fields("members")})
+    locals().update({f.name: django_field(f) for f in exchange_fields("members")})
     version = models.IntegerField(default=1, editable=False)
     import_batch = models.ForeignKey(ImportBatch, null=True, blank=True, on_delete=models.SET_NULL)
     updated_at = models.DateTimeField(auto_now=True)

@@ -783,6 +783,8 @@ class _Generator:
                 "zone": [geography.zone_of(c) for c in county_codes],
                 "poverty_county": flags,
                 "county_exit_year": exit_years,
+                "poor_village": [None] * len(county_codes),
+                "deep_poverty": [None] * len(county_codes),
             },
             schema=polars_schema("regions"),
         )
@@ -794,6 +796,8 @@ class _Generator:
                 "zone": [None] * n_villages,
                 "poverty_county": [None] * n_villages,
                 "county_exit_year": [None] * n_villages,
+                "poor_village": [None] * n_villages,
+                "deep_poverty": [None] * n_villages,
             },
             schema=polars_schema("regions"),
         )

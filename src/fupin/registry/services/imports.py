@@ -169,7 +169,7 @@ def _register_villages(households: pl.DataFrame, regions: pl.DataFrame) -> int:
 def _update_region_attributes(scope: Scope, regions: pl.DataFrame) -> None:
     if regions.height == 0:
         return
-    attrs = ["registered_rural_population", "zone", "poverty_county", "county_exit_year"]
+    attrs = ["registered_rural_population", "zone", "poverty_county", "county_exit_year", "poor_village", "deep_poverty"]
     padded = regions.with_columns(pl.col("region_code").str.pad_end(12, "0"))
     existing = {r.code: r for r in Region.objects.within(scope).filter(code__in=padded["region_code"].to_list())}
     stored = {code: tuple(getattr(r, a) for a in [*attrs, "name"]) for code, r in existing.items()}
