@@ -92,3 +92,38 @@ def test_verdicts_xlsx_has_title_town_names_and_policy_by_title(tmp_path):
     assert headers[:4] == ["户编号", "年度", "区划代码", "乡镇"] and headers[-1] == "政策文件"
     assert sheet["D4"].value and sheet.cell(4, len(headers)).value.startswith("全国默认政策参数")
     assert sheet["B4"].number_format == "0"
+
+
+def test_report_total_row_counts_the_rows_when_asked(tmp_path):
+    frame = pl.DataFrame({"household_id": ["H1", "H2", "H3"], "people": [3, 4, 2]})
+    columns = [report.Column("household_id", "户编号", "code"), report.Column("people", "人口数", "count", total=True)]
+    out = report.write_report(tmp_path / "w.xlsx", [report.Sheet("清单", frame, columns, count_unit="户")],
+                              report.Heading("清单"))
+    sheet = openpyxl.load_workbook(out)["清单"]
+    assert [c.value for c in sheet[7]] == ["合计 3 户", 9]
+
+
+def test_region_figures_workbook_labels_every_column_in_chinese(tmp_path):
+    figures = pl.DataFrame({"code": ["500101102201", "500101102202"], "name": ["甲村", "乙村"],
+                            "households": [3, 1], "people": [8, 2], "incidence": [0.02, None],
+                            "exit_eligible": [True, None], "leads_marginal": [1, 0], "unmet_food": [1, 0],
+                            "policy": ["national@1.0", "national@1.0"]})
+    out = report.write_region_figures(tmp_path / "r.xlsx", figures, year=2020, level="village")
+    sheet = openpyxl.load_workbook(out).active
+    headers = [c.value for c in sheet[3]]
+    assert headers == ["区划代码", "名称", "户数", "人数", "贫困发生率", "可退出", "线索：边缘易致贫户", "未达标：不愁吃"]
+    assert sheet["A1"].value == "2020年度村级汇总" and "万州区龙沙镇 500101102" in sheet["A2"].value
+    assert sheet["E4"].number_format == "0.00%" and sheet["F4"].value == "是" and sheet["F5"].value is None
+    assert [c.value for c in sheet[6]][:4] == ["合计", None, 4, 10]
+
+
+def test_rejects_workbook_keeps_its_header_row_with_widths_and_a_frozen_header(tmp_path):
+    from fupin.io import tables
+
+    frame = pl.DataFrame({"户编号": ["H1"], "问题说明": ["[E01] 证件号码不能为空；很长的一段说明文字" * 3]})
+    out = tables.write_frames_xlsx(tmp_path / "back.xlsx", {"户": frame})
+    sheet = openpyxl.load_workbook(out)["户"]
+    assert [c.value for c in sheet[1]] == ["户编号", "问题说明"]  # re-importable: the header stays row 1
+    assert sheet.freeze_panes == "A2"
+    assert sheet.column_dimensions["A"].width >= report.text_width("户编号")
+    assert sheet.column_dimensions["B"].width == 48  # capped, not as wide as the whole text

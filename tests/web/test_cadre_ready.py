@@ -56,8 +56,10 @@ class Page(HTMLParser):
         self.texts: list[str] = []
         self.links: list[str] = []
         self.chips: list[str] = []
+        self.tags: list[str] = []  # the labels of span.tag (indicators, categories, states on cards)
         self._skip = 0
         self._chip = 0
+        self._tag = 0
         self._hidden: list[str] = []  # an aria-hidden subtree (the honeypot field) is not read
 
     def handle_starttag(self, tag, attrs):
@@ -71,6 +73,8 @@ class Page(HTMLParser):
         for name in ("aria-label", "placeholder", "alt"):
             if a.get(name):
                 self.texts.append(a[name])
+        if tag == "span" and ("tag" in (a.get("class") or "").split() or self._tag):
+            self._tag += 1
         if tag == "ul" and "chips" in (a.get("class") or ""):
             self._chip = 1
         elif self._chip and tag == "ul":
@@ -83,6 +87,8 @@ class Page(HTMLParser):
             self._skip -= 1
         if tag == "ul" and self._chip:
             self._chip -= 1
+        if tag == "span" and self._tag:
+            self._tag -= 1
 
     def handle_data(self, data):
         if self._skip or self._hidden or not data.strip():
@@ -90,6 +96,8 @@ class Page(HTMLParser):
         self.texts.append(data.strip())
         if self._chip:
             self.chips.append(data.strip())
+        if self._tag:
+            self.tags.append(data.strip())
 
 
 def parse(html: str) -> Page:
@@ -246,6 +254,59 @@ def test_work_list_chips_are_english_on_english_pages(site, client, users, setti
     assert not [c for c in chips if CJK.search(c)], chips
     if kind == "unmet":
         assert R.label("indicator", "food", "en") in chips
+
+
+@pytest.mark.parametrize("role", ["village", "county"])
+def test_every_page_in_english_has_english_chips_and_tags(site, client, users, settings, role):
+    """Issue 11: in English mode the filter chips and the cards' tags stayed Chinese."""
+    client.force_login(users[role])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    pages = crawl(client)
+    bad, seen = {}, 0
+    for url, (_status, html) in pages.items():
+        page = parse(html) if html else None
+        if page is None:
+            continue
+        labels = page.chips + page.tags
+        seen += len(labels)
+        # A number beside a label ("Q18", counts) is fine; a Chinese label is not.
+        chinese = [t for t in labels if CJK.search(t)]
+        if chinese:
+            bad[url] = sorted(set(chinese))[:8]
+    assert seen, "no chip or tag was found: the test would pass on anything"
+    assert not bad, bad
+
+
+def test_every_page_in_chinese_has_chinese_chips_and_tags(site, client, users):
+    client.force_login(users["village"])
+    bad = {}
+    for url, (_status, html) in crawl(client).items():
+        if html:
+            page = parse(html)
+            english = [t for t in page.chips + page.tags if re.search(r"[a-z]{3,}", t) and not CJK.search(t)]
+            if english:
+                bad[url] = sorted(set(english))[:8]
+    assert not bad, bad
+
+
+def test_a_household_failing_on_income_is_tagged_with_the_english_income_label(site, client, users, settings):
+    from fupin.assessments.models import Verdict
+
+    Verdict.objects.within(EVERYWHERE).filter(household_id="H1").update(unmet="income", income="unmet")
+    client.force_login(users["village"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(f"/worklists/{VILLAGE_A}/?list=unmet&key=income&year={YEAR}").content.decode()
+    tags = parse(html).tags
+    assert R.label("indicator", "income", "en") in tags
+    assert not [t for t in tags if "above the poverty line" in t], tags
+
+
+def test_the_role_shows_by_its_label_in_the_page_language(site, client, users, settings):
+    client.force_login(users["county"])
+    assert "区县干部" in client.get("/", follow=True).content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get("/", follow=True).content.decode()
+    assert "County officer" in html and "区县干部" not in html
 
 
 def test_not_found_and_forbidden_pages_are_chinese_in_the_layout_with_a_way_back(site, client, users):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    VILLAGE = "village", "村干部 (village cadre)"
-    TOWN = "town", "乡镇干部 (town official)"
-    COUNTY = "county", "区县干部 (county officer)"
-    ANALYST = "analyst", "市/省分析人员 (analyst, read-only)"
-    STEWARD = "steward", "部门数据专员 (department data steward)"
-    ADMIN = "admin", "管理员 (administrator)"
+    # Labels in the reader's language (zh-hans catalogue: 村干部 …); the stored values never change.
+    VILLAGE = "village", _("Village cadre")
+    TOWN = "town", _("Town official")
+    COUNTY = "county", _("County officer")
+    ANALYST = "analyst", _("Analyst (read-only)")
+    STEWARD = "steward", _("Department data steward")
+    ADMIN = "admin", _("Administrator")

@@ -14,6 +14,7 @@ import polars as pl
 
 from fupin import divisions
 from fupin.engine import quality
+from fupin.engine import rules as R
 from fupin.engine.assess import FINDING_COLUMNS, assess_with_findings
 from fupin.engine.explain import explain
 from fupin.engine.policy import PolicySet
@@ -123,9 +124,28 @@ def findings_by_village(registry: FileRegistry, findings: pl.DataFrame, year: in
         households=pl.col("household_id").n_unique(),
         codes=pl.col("code").unique().sort().str.join(";"),
     ).sort("region_code")
-    return table, by_village
+    names = _village_names(registry, by_village.get_column("region_code").drop_nulls().to_list())
+    named = pl.col("region_code").replace_strict(names, default=None, return_dtype=pl.String).alias("village_name")
+    return table.with_columns(named), by_village.with_columns(named)
+
+
+def _village_names(registry: FileRegistry, codes: list[str]) -> dict[str, str | None]:
+    """Names of ``codes`` from the file's regions table, else the official division table."""
+    official = divisions.names()
+    given: dict[str, str] = {}
+    regions = registry.regions
+    if regions is not None and regions.height and {"region_code", "name"} <= set(regions.columns):
+        given = dict(regions.select(pl.col("region_code").cast(pl.String), "name").drop_nulls().iter_rows())
+    return {code: given.get(code) or official.get(code) for code in codes}
 
 
 def counts_text(verdicts: pl.DataFrame) -> str:
-    counts = dict(verdicts.group_by("meets_standard").len().iter_rows())
-    return "，".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    """"达标 269，未达标 18，待核实 13": the verdict counts under their labels, in the order of the registry."""
+    return labelled_counts(dict(verdicts.group_by("meets_standard").len().iter_rows()))
+
+
+def labelled_counts(counts: dict) -> str:
+    """Counts by ``meets_standard`` value as people read them (labels of the rule registry)."""
+    labels = R.VALUE_LABELS["meets_standard"]
+    order = [k for k in labels if k in counts] + sorted(k for k in counts if k not in labels and k is not None)
+    return "，".join(f"{labels.get(k, k)} {counts[k]}" for k in order)

@@ -22,7 +22,7 @@ def createuser_command(args) -> int:
         user = create_user(args.username, args.role, args.region, password)
     except AccountError as exc:
         raise UserError(str(exc)) from None
-    print(f"已创建用户 (created) {user.username}：角色 {user.role}，范围 {user.region or '全国'}")
+    print(f"已创建用户 (created) {user.username}：角色 {user.get_role_display()}，范围 {user.region or '全国'}")
     return 0
 
 

@@ -13,22 +13,28 @@ import polars as pl
 
 from fupin.application import files
 from fupin.application import policy as policy_provider
+from fupin.cli import terminal
 from fupin.cli.commands import UserError
 from fupin.engine.assess import OUTPUT_COLUMNS
 from fupin.engine.partitioned import PartitionError, assess_partitioned
 from fupin.engine.policy import PARAMETER_LABELS, PolicyMissing
-from fupin.io import ExchangeFormatError, tables, write_assessment
+from fupin.io import ExchangeFormatError, report, tables, write_assessment
 
 OUT_SUFFIXES = (".csv", ".parquet", ".xlsx")
 
 
-def as_of(text: str | None) -> date | None:
+def date_option(text: str | None, option: str) -> date | None:
+    """The date given to ``option`` (None when not given); a one-line error when malformed."""
     if not text:
         return None
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise UserError(f"--as-of 日期格式应为 YYYY-MM-DD：{text} (--as-of must be YYYY-MM-DD)") from None
+        raise UserError(f"{option} 日期格式应为 YYYY-MM-DD：{text} ({option} must be YYYY-MM-DD)") from None
+
+
+def as_of(text: str | None) -> date | None:
+    return date_option(text, "--as-of")
 
 
 def one_source(args) -> None:
@@ -109,7 +115,7 @@ def _assess_at_scale(args, when: date | None) -> int:
             write_assessment(summary.scan().collect(), out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    counts = "，".join(f"{k} {v}" for k, v in summary.verdicts.items())
+    counts = files.labelled_counts(dict(summary.verdicts))
     print(f"{summary.households} 户已评估 (households assessed, engine {args.engine}, {summary.partitions} 个分区)："
           f"{counts}；输出 {args.out}；政策 {policy.identity}")
     return 0
@@ -134,6 +140,8 @@ def check_command(args) -> int:
 
 def report_findings(args, registry: files.FileRegistry, when: date | None) -> int:
     """Print the findings by village (and write them with --out); exit 1 when any is an error."""
+    if args.out and Path(args.out).suffix.lower() != ".xlsx":
+        raise UserError(f"--out 应为 .xlsx：{args.out} (--out must be .xlsx)")
     try:
         _verdicts, found = files.assess_registry(policy_provider.current(), registry, args.year, as_of=when)
     except PolicyMissing as exc:
@@ -142,16 +150,26 @@ def report_findings(args, registry: files.FileRegistry, when: date | None) -> in
         print(f"注意：{exc}（Q24、Q25 未检查 / Q24 and Q25 skipped）", file=sys.stderr)
         found = files.checks_only(registry, args.year, as_of=when)
     table, by_village = files.findings_by_village(registry, found, args.year)
-    with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=80):
-        print(by_village)
+    fmt = getattr(args, "format", "table")
+    # Machines get every finding (the counts follow from it); people the counts by village.
+    terminal.show(by_village, report.finding_village_columns(), fmt,
+                  title=f"{args.year}年度数据质量问题（{_where(args.region, by_village['region_code'])}，按村汇总）",
+                  machine=table)
     if args.out:
-        if Path(args.out).suffix.lower() != ".xlsx":
-            raise UserError(f"--out 应为 .xlsx：{args.out} (--out must be .xlsx)")
-        tables.write_sheets(args.out, {
-            "按村汇总": by_village.rename({"region_code": "区划代码", "findings": "问题数", "errors": "错误",
-                                          "warnings": "提示", "households": "涉及户数", "codes": "问题代码"}),
-            "问题清单": table})
+        report.write_findings(args.out, by_village, table, year=args.year, region=getattr(args, "region", None) or "",
+                              policy=policy_provider.current().title_for(getattr(args, "region", None)))
+        _wrote(args.out, fmt)
     return 1 if (found["severity"] == "error").any() else 0
+
+
+def _where(region: str | None, codes: pl.Series) -> str:
+    """The region a report covers, by name: the one asked for, else the one its rows share."""
+    return report.region_label(region or report.common_region(codes.drop_nulls().to_list()))
+
+
+def _wrote(out: str, fmt: str) -> None:
+    # stdout may be a CSV or JSON another program reads: the note goes to stderr then.
+    print(f"已写入 (written) {out}", file=sys.stdout if fmt == "table" else sys.stderr)
 
 
 def regions_command(args) -> int:
@@ -161,22 +179,26 @@ def regions_command(args) -> int:
 
 
 def report_regions(args, registry: files.FileRegistry, when: date | None) -> int:
+    if args.out:
+        check_out_suffix(args.out)
     verdicts, _found = assessed(registry, args.year, when)
     try:
         summary = files.figures_by_region(policy_provider.current(), registry, verdicts, year=args.year,
                                           level=args.level, region=args.region)
     except PolicyMissing as exc:
         raise UserError(str(exc)) from None
+    fmt = getattr(args, "format", "table")
+    level = report.LEVEL_LABELS.get(args.level, args.level)
+    terminal.show(summary, report.region_figure_columns(summary, report.REGION_TERMINAL_KEYS), fmt,
+                  title=f"{args.year}年度{level}级汇总（{_where(args.region, summary['code'])}）")
     if args.out:
-        try:
-            tables.write_frame(summary, args.out, sheet="区划汇总")
-        except tables.UnsupportedOutput as exc:
-            raise UserError(str(exc)) from None
-    shown = summary.select("code", "name", "households", "people", "remaining_poor_people",
-                           "registered_rural_population", "incidence", "projected_incidence",
-                           "exit_eligible", "listed_supervision")
-    with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=40, tbl_width_chars=250):
-        print(shown)
+        suffix = Path(args.out).suffix.lower()
+        if suffix == ".xlsx":
+            report.write_region_figures(args.out, summary, year=args.year, level=args.level, region=args.region or "",
+                                        policy=policy_provider.current().title_for(args.region))
+        else:
+            tables.write_frame(summary, args.out, allowed=(".csv", ".parquet"))
+        _wrote(args.out, fmt)
     return 0
 
 
@@ -207,7 +229,7 @@ def policy_command(args) -> int:
                 print(f"{row['parameter']} {row['label_zh']}: 未设置 (not set)"
                       f"{' — 评估该年度需要此值 (needed)' if row['needed'] else ''}")
             else:
-                print(f"{row['parameter']} {row['label_zh']}: {row['value']}  [{row['file']}] {row['source']} "
+                print(f"{row['parameter']} {row['label_zh']}: {row['shown']}  [{row['file']}] {row['source']} "
                       f"可信度 {row['confidence']}")
     else:
         for param in policy.parameters():

@@ -26,6 +26,7 @@ from typing import Literal
 import polars as pl
 
 from fupin import divisions
+from fupin.engine import rules as R
 from fupin.io import tables
 
 Kind = Literal["text", "code", "year", "count", "money", "rate", "number", "date"]
@@ -46,6 +47,9 @@ class Column:
     kind: Kind = "text"
     total: bool = False        # summed in the 合计 row
     width: float | None = None  # characters; measured from the data when not given
+    # A rate's 合计: Σ numerator ÷ Σ denominator over the rows (keys of the sheet's frame), one
+    # division of the sums — never a sum or mean of the rows' rates.
+    ratio: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -72,11 +76,13 @@ class Sheet:
     title: str = ""                      # defaults to the sheet name
     totals: bool = True                  # a 合计 row when any column has total=True
     notes: list[str] = field(default_factory=list)  # lines under the table (sources, readings)
+    count_unit: str = ""                 # "户": the 合计 row also says how many rows ("合计 12 户")
+    # A band of group headings above the column headers: (label, columns spanned) in column
+    # order, "" over columns without a group; frozen and repeated on every page with the headers.
+    groups: Sequence[tuple[str, int]] = ()
 
 
-def text_width(text: str) -> int:
-    """Display width: a CJK character takes two columns of a fixed-width cell."""
-    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+text_width = tables.text_width
 
 
 def _measured_width(column: Column, frame: pl.DataFrame) -> float:
@@ -112,15 +118,20 @@ def _cell_values(sheet: Sheet) -> pl.DataFrame:
 
 
 def _totals(sheet: Sheet, values: pl.DataFrame) -> list | None:
-    if not sheet.totals or not any(c.total for c in sheet.columns):
+    if not sheet.totals or not (sheet.count_unit or any(c.total for c in sheet.columns)):
         return None
     row: list = [None] * len(sheet.columns)
     for i, col in enumerate(sheet.columns):
         if col.total and col.key in values.columns:
             total = values.get_column(col.key).cast(pl.Float64, strict=False).sum()
             row[i] = round(total, 2) if col.kind == "money" else int(total) if col.kind == "count" else total
+        elif col.ratio is not None and all(k in sheet.frame.columns for k in col.ratio):
+            num, den = (sheet.frame.get_column(k).cast(pl.Float64, strict=False) for k in col.ratio)
+            # An unknown denominator in any row leaves the total unknown (a partial sum overstates).
+            known = den.null_count() == 0 and num.null_count() == 0 and den.sum() > 0
+            row[i] = num.sum() / den.sum() if known else None
     label_at = next((i for i, c in enumerate(sheet.columns) if not c.total), 0)
-    row[label_at] = TOTAL_LABEL
+    row[label_at] = f"{TOTAL_LABEL} {values.height} {sheet.count_unit}" if sheet.count_unit else TOTAL_LABEL
     return row
 
 
@@ -158,6 +169,16 @@ def _write_sheet(workbook, sheet: Sheet, heading: Heading, title_format, line_fo
     writer = tables.SheetWriter(workbook, worksheet, formats)
     writer.write([sheet.title or sheet.name], title_format)
     writer.write([heading.line()], line_format)
+    first_header_row = writer.row
+    if sheet.groups:
+        column = 0
+        for label, span in sheet.groups:
+            if span > 1:
+                worksheet.merge_range(writer.row, column, writer.row, column + span - 1, label, header_format)
+            else:
+                worksheet.write_string(writer.row, column, label, header_format)
+            column += span
+        writer.row += 1
     header_row = writer.row
     writer.write([c.header for c in columns], header_format)
     writer.write_rows(values.iter_rows())
@@ -180,7 +201,7 @@ def _write_sheet(workbook, sheet: Sheet, heading: Heading, title_format, line_fo
     worksheet.set_landscape()
     worksheet.set_paper(9)  # A4
     worksheet.fit_to_pages(1, 0)
-    worksheet.repeat_rows(header_row)
+    worksheet.repeat_rows(first_header_row, header_row)
     worksheet.set_header(f"&L{sheet.title or sheet.name}&R第 &P 页，共 &N 页")
 
 
@@ -209,3 +230,89 @@ def region_label(prefix: str) -> str:
     # A county's name says enough; the province and city are added only above it.
     shown = [p for p in parts if p][-2:] if len(prefix) >= 6 else [p for p in parts if p]
     return f"{''.join(shown)} {prefix}".strip()
+
+
+# --- column sets shared by a workbook and the terminal table of the same report --------------------
+
+LEVEL_LABELS = {"village": "村", "town": "乡镇", "county": "区县"}
+YES_NO = {True: "是", False: "否"}
+
+
+REGION_FIGURES: tuple[Column, ...] = (
+    Column("code", "区划代码", "code"), Column("name", "名称"),
+    Column("households", "户数", "count", total=True), Column("people", "人数", "count", total=True),
+    Column("registered_households", "建档立卡户数", "count", total=True),
+    Column("registered_people", "建档立卡人数", "count", total=True),
+    Column("remaining_poor_households", "未脱贫户数", "count", total=True),
+    Column("remaining_poor_people", "未脱贫人数", "count", total=True),
+    Column("registered_rural_population", "户籍人口", "count", total=True),
+    Column("incidence", "贫困发生率", "rate"),
+    Column("projected_poor_people", "预计未脱贫人数", "count", total=True),
+    Column("projected_incidence", "预计贫困发生率", "rate"),
+    Column("zone", "区域"), Column("exit_threshold", "退出标准（发生率）", "rate"),
+    Column("exit_eligible", "可退出"), Column("listed_supervision", "挂牌督战候选"),
+    *[Column(f"leads_{c}", f"线索：{R.label('category', c)}", "count", total=True)
+      for c in R.WORK_LIST_CATEGORIES],
+    Column("monitored", f"{R.label('category', 'monitored')}", "count", total=True),
+    *[Column(f"unmet_{k}", f"未达标：{R.label('indicator', k)}", "count", total=True) for k in R.INDICATORS],
+)
+
+
+REGION_TERMINAL_KEYS = ("name", "code", "households", "people", "remaining_poor_people",
+                        "registered_rural_population", "incidence", "projected_incidence", "exit_eligible",
+                        "listed_supervision")
+
+
+def region_figure_columns(frame: pl.DataFrame, keys: Sequence[str] | None = None) -> list[Column]:
+    """The region figures' columns present in ``frame`` (``keys`` picks and orders a subset)."""
+    by_key = {c.key: c for c in REGION_FIGURES}
+    wanted = keys if keys is not None else list(by_key)
+    return [by_key[k] for k in wanted if k in by_key and k in frame.columns]
+
+
+def write_region_figures(out, figures: pl.DataFrame, *, year: int, level: str, region: str = "",
+                         policy: str = "") -> Path:
+    """``fupin regions --out x.xlsx``: one sheet of figures by village, town or county."""
+    what = f"{year}年度{LEVEL_LABELS.get(level, level)}级汇总"
+    codes = figures.get_column("code").to_list() if "code" in figures.columns else []
+    heading = Heading(what, region_label(region or common_region(codes)), policy=policy)
+    sheet = Sheet(f"{LEVEL_LABELS.get(level, level)}级汇总", figures, region_figure_columns(figures), title=what,
+                  notes=["贫困发生率 = 未脱贫人数 ÷ 户籍人口；预计贫困发生率按评估未达标者计。"])
+    return write_report(out, [sheet], heading)
+
+
+def finding_village_columns() -> list[Column]:
+    return [Column("region_code", "区划代码", "code"), Column("village_name", "村名"),
+            Column("findings", "问题数", "count", total=True), Column("errors", "错误", "count", total=True),
+            Column("warnings", "提示", "count", total=True), Column("households", "涉及户数", "count", total=True),
+            Column("codes", "问题代码")]
+
+
+def finding_columns() -> list[Column]:
+    return [Column("region_code", "区划代码", "code"), Column("village_name", "村名"),
+            Column("household_id", "户编号", "code"), Column("year", "年度", "year"),
+            Column("member_name", "成员姓名"), Column("id_number", "证件号码", "code"),
+            Column("code", "问题代码", "code"), Column("check_label", "检查项"),
+            Column("severity_label", "严重程度"), Column("message_zh", "问题说明")]
+
+
+def labelled_findings(findings: pl.DataFrame) -> pl.DataFrame:
+    """Findings with the check's label and the severity in words beside their codes."""
+    labels = {code: R.label("quality", code) for code in R.QUALITY_CODES}
+    return findings.with_columns(
+        check_label=pl.col("code").replace_strict(labels, default=pl.col("code"), return_dtype=pl.String),
+        severity_label=pl.col("severity").replace_strict(R.VALUE_LABELS["severity"], default=pl.col("severity"),
+                                                         return_dtype=pl.String),
+    )
+
+
+def write_findings(out, by_village: pl.DataFrame, findings: pl.DataFrame, *, year: int, region: str = "",
+                   policy: str = "") -> Path:
+    """``fupin check --out x.xlsx``: counts by village, then every finding."""
+    codes = by_village.get_column("region_code").drop_nulls().to_list() if "region_code" in by_village.columns else []
+    heading = Heading(f"{year}年度数据质量问题清单", region_label(region or common_region(codes)), policy=policy)
+    return write_report(out, [
+        Sheet("按村汇总", by_village, finding_village_columns(), title=f"{year}年度数据质量问题（按村汇总）"),
+        Sheet("问题清单", labelled_findings(findings), finding_columns(), title=f"{year}年度数据质量问题清单",
+              totals=False),
+    ], heading)

@@ -273,7 +273,23 @@ def _cell_expr(name: str, dtype: pl.DataType, letter: str, row: pl.Expr) -> pl.E
     return _text_cell_expr(col, letter, row, _STYLE["quoted"], None)
 
 
-def _sheet_xml_head(columns: Sequence[str], rows: int, header_styles: Sequence[str], selected: bool) -> str:
+def text_width(text: str) -> int:
+    """Display width: a CJK character takes two columns of a fixed-width cell."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def _column_widths(frame: pl.DataFrame, sample_rows: int = 500, widest: int = 48) -> list[float]:
+    """Widths (characters) that show the header and the first rows' values, at most ``widest``."""
+    sample = frame.head(sample_rows)
+    widths = []
+    for name in frame.columns:
+        values = sample.get_column(name).drop_nulls().cast(pl.String, strict=False).drop_nulls().to_list()
+        widths.append(min(widest, max([text_width(str(name)) + 2, *(text_width(v) for v in values)]) + 1))
+    return widths
+
+
+def _sheet_xml_head(columns: Sequence[str], rows: int, header_styles: Sequence[str], selected: bool,
+                    widths: Sequence[float] = ()) -> str:
     last = f"{_column_letter(max(len(columns) - 1, 0))}{max(rows + 1, 1)}"
     view = ' tabSelected="1"' if selected else ""
     cells = []
@@ -286,7 +302,14 @@ def _sheet_xml_head(columns: Sequence[str], rows: int, header_styles: Sequence[s
     return (f'{_XML}<worksheet {_NS}><dimension ref="A1:{last}"/><sheetViews><sheetView{view} workbookViewId="0">'
             '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
             '<selection pane="bottomLeft"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
-            f'<sheetData><row r="1">{"".join(cells)}</row>')
+            f'{_cols_xml(widths)}<sheetData><row r="1">{"".join(cells)}</row>')
+
+
+def _cols_xml(widths: Sequence[float]) -> str:
+    if not widths:
+        return ""
+    cols = "".join(f'<col min="{i}" max="{i}" width="{w:g}" customWidth="1"/>' for i, w in enumerate(widths, start=1))
+    return f"<cols>{cols}</cols>"
 
 
 _SHEET_TAIL = ('</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
@@ -295,7 +318,8 @@ _SHEET_TAIL = ('</sheetData><pageMargins left="0.7" right="0.7" top="0.75" botto
 
 def write_frames_xlsx(out, sheets: Mapping[str, pl.DataFrame], *, header_styles: Mapping[str, Sequence[str]] | None = None,
                       chunk_rows: int = 50_000) -> Path:
-    """Frames as the sheets of one workbook, streamed: a bold header row (frozen), then the rows.
+    """Frames as the sheets of one workbook, streamed: a bold header row (frozen), columns as wide
+    as the header and the first rows need, then the rows.
 
     Cells are written as :class:`SheetWriter` writes them (text as text, quote-prefixed when it
     looks like a formula; numbers as numbers; booleans 是/否; None empty). ``header_styles``
@@ -315,7 +339,7 @@ def write_frames_xlsx(out, sheets: Mapping[str, pl.DataFrame], *, header_styles:
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         for i, (name, frame, styles) in enumerate(parts, start=1):
             with zf.open(f"xl/worksheets/sheet{i}.xml", "w") as fh:
-                fh.write(_sheet_xml_head(frame.columns, frame.height, styles, i == 1).encode())
+                fh.write(_sheet_xml_head(frame.columns, frame.height, styles, i == 1, _column_widths(frame)).encode())
                 for start in range(0, frame.height, chunk_rows):
                     chunk = frame.slice(start, chunk_rows)
                     row = pl.int_range(start + 2, start + 2 + chunk.height, dtype=pl.Int64).cast(pl.String)

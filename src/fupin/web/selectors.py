@@ -7,9 +7,9 @@ rows only, never the registry itself, so a page's cost does not grow with the re
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
+import polars as pl
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
@@ -19,7 +19,8 @@ from fupin.assessments import selectors as assessment_selectors
 from fupin.assessments.models import RegionStat
 from fupin.engine import idnumber
 from fupin.engine import rules as R
-from fupin.registry.models import Member, Region
+from fupin.io import report
+from fupin.registry.models import Household, Member, Region
 from fupin.web import display
 
 WORK_LISTS = ("unmet", "unknown", "leads", "elimination", "quality")
@@ -112,45 +113,88 @@ def national_overview(scope: Scope) -> tuple[int | None, list[RegionStat]]:
     return assessment_selectors.province_overview(scope)
 
 
-def work_list_table(scope: Scope, wl: WorkList, year: int, kind: str) -> tuple[list[str], Iterator[list]]:
-    """The whole work list as a table for Excel: its header and its rows, heads fetched per
-    chunk (bounded memory); ID numbers masked."""
+@dataclass
+class WorkListTable:
+    """A whole work list laid out for a workbook (:mod:`fupin.io.report`)."""
+
+    columns: list[report.Column]
+    frame: pl.DataFrame
+    policies: list[str]
+
+
+_BASE_COLUMNS = [
+    report.Column("household_id", "户编号", "code"), report.Column("village_name", "村"),
+    report.Column("hamlet", "自然村（组）"), report.Column("region_code", "区划代码", "code"),
+    report.Column("head_name", "户主"), report.Column("head_id_number", "户主证件号码", "code"),
+    report.Column("phone", "联系电话", "code"),
+]
+_VERDICT_COLUMNS = [
+    report.Column("population", "人口数", "count", total=True), report.Column("meets_standard", "是否达标"),
+    report.Column("unmet", "未达标指标"), report.Column("unknown", "不详指标"),
+    report.Column("monitoring_category", "监测类别"), report.Column("risk_factors", "风险因素"),
+    report.Column("elimination", "风险消除"), report.Column("per_capita_net_income", "人均纯收入", "money"),
+    report.Column("errors", "数据错误"),
+]
+_FINDING_COLUMNS = [
+    report.Column("code", "问题代码", "code"), report.Column("check_label", "检查项"),
+    report.Column("severity", "严重程度"), report.Column("member_name", "成员"), report.Column("message", "说明"),
+]
+_CHUNK = 2000
+
+
+def work_list_table(scope: Scope, wl: WorkList, year: int, kind: str, *, reveal_phones: bool) -> WorkListTable:
+    """The whole work list for Excel, in Chinese: village and 组 beside the code, the head with
+    the ID number masked, the phone masked unless ``reveal_phones`` (a role that may reveal it,
+    the download logged by the caller). Read a chunk of rows at a time (bounded queries)."""
     is_findings = kind == "quality"
-    header = ["户编号", "区划代码", "户主", "户主证件号码"]
-    header += ["问题代码", "严重程度", "成员", "说明"] if is_findings else [
-        "是否达标", "未达标指标", "不详指标", "监测类别", "风险因素", "风险消除", "人均纯收入", "数据错误"]
-    return header, _table_rows(scope, wl, year, kind)
-
-
-def _table_rows(scope: Scope, wl: WorkList, year: int, kind: str) -> Iterator[list]:
+    columns = _BASE_COLUMNS + (_FINDING_COLUMNS if is_findings else _VERDICT_COLUMNS)
+    rows: list[dict] = []
+    policies: set[str] = set()
     chunk: list = []
 
     def flush():
-        heads = heads_of(scope, year, [r.household_id for r in chunk])
+        ids = [r.household_id for r in chunk]
+        heads = heads_of(scope, year, ids)
+        households = {h["household_id"]: h for h in Household.objects.within(scope).filter(
+            year=year, household_id__in=ids).values("household_id", "hamlet", "phone")}
+        names = village_names(scope, [r.region_code for r in chunk])
         for r in chunk:
             head = heads.get(r.household_id)
-            base = [r.household_id, r.region_code, head.name if head else "",
-                    idnumber.mask(head.id_number) if head else ""]
-            if kind == "quality" and hasattr(r, "code"):
-                yield base + [r.code, r.severity, r.member_name, r.message_zh]
+            household = households.get(r.household_id, {})
+            phone = household.get("phone") or ""
+            row = {"household_id": r.household_id, "village_name": names.get(r.region_code, ""),
+                   "hamlet": household.get("hamlet") or "", "region_code": r.region_code,
+                   "head_name": head.name if head else "", "head_id_number": idnumber.mask(head.id_number) if head else "",
+                   "phone": phone if reveal_phones else idnumber.mask(phone)}
+            if is_findings:
+                row |= {"code": r.code, "check_label": R.label("quality", r.code) if r.code in R.QUALITY_CODES else r.code,
+                        "severity": R.VALUE_LABELS["severity"].get(r.severity, r.severity),
+                        "member_name": r.member_name, "message": r.message_zh}
             else:
-                yield base + [
-                    R.VALUE_LABELS["meets_standard"].get(r.meets_standard, r.meets_standard),
-                    "、".join(R.label("indicator", k) for k in r.unmet.split(";") if k),
-                    "、".join(R.label("indicator", k) for k in r.unknown.split(";") if k),
-                    R.label("category", r.monitoring_category) if r.monitoring_category in R.CATEGORIES else "",
-                    "、".join(R.label("risk", k) for k in r.risk_factors.split(";") if k),
-                    R.VALUE_LABELS["elimination"].get(r.elimination, r.elimination),
-                    r.per_capita_net_income, r.errors,
-                ]
+                policies.add(r.policy)
+                row |= {
+                    "population": r.population,
+                    "meets_standard": R.VALUE_LABELS["meets_standard"].get(r.meets_standard, r.meets_standard),
+                    "unmet": "、".join(R.label("indicator", k) for k in r.unmet.split(";") if k),
+                    "unknown": "、".join(R.label("indicator", k) for k in r.unknown.split(";") if k),
+                    "monitoring_category": R.label("category", r.monitoring_category)
+                    if r.monitoring_category in R.CATEGORIES and r.monitoring_category != "none" else "",
+                    "risk_factors": "、".join(R.label("risk", k) for k in r.risk_factors.split(";") if k),
+                    "elimination": R.VALUE_LABELS["elimination"].get(r.elimination, r.elimination),
+                    "per_capita_net_income": r.per_capita_net_income, "errors": r.errors,
+                }
+            rows.append(row)
 
-    for row in wl.rows.iterator(chunk_size=2000):
+    for row in wl.rows.iterator(chunk_size=_CHUNK):
         chunk.append(row)
-        if len(chunk) == 2000:
-            yield from flush()
+        if len(chunk) == _CHUNK:
+            flush()
             chunk = []
     if chunk:
-        yield from flush()
+        flush()
+    schema = {c.key: pl.Int64 if c.kind == "count" else pl.Float64 if c.kind == "money" else pl.String
+              for c in columns}
+    return WorkListTable(columns, pl.DataFrame(rows, schema=schema), sorted(p for p in policies if p))
 
 
 def region_names(scope: Scope, codes) -> dict[str, str]:

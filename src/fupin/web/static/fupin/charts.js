@@ -14,6 +14,20 @@
         opt.series[0].label = { show: true, position: "inside", formatter: "{c}" };
         opt.series[0].labelLine = { show: false };
       }
+      // Category names under narrow bars are cut ("突发…"): on a phone the bars lie down and the
+      // names stand in full (wrapped) on their left, each value at the end of its bar.
+      var series = opt.series && opt.series[0];
+      if (el.clientWidth < 500 && series && series.type === "bar" && opt.xAxis && opt.xAxis.type === "category") {
+        var names = opt.xAxis;
+        opt.xAxis = opt.yAxis;
+        opt.yAxis = names;
+        names.inverse = true;
+        names.axisLabel = { interval: 0, width: Math.round(el.clientWidth * 0.38), overflow: "break",
+                            lineHeight: 14 };
+        series.label = { show: true, position: "right" };
+        opt.grid = { left: 8, right: 32, top: 8, bottom: 8, containLabel: true };
+        el.style.height = Math.max(200, names.data.length * 34 + 24) + "px";
+      }
       var chart = echarts.init(el, null, { renderer: "svg" });
       chart.setOption(opt);
       if (drill) {
