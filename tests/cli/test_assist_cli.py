@@ -3,6 +3,7 @@ and Chinese headers, the figures' consistency, the folders, and the refusals."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -12,6 +13,7 @@ import pytest
 
 from fupin.cli import main
 from fupin.cli.assistance import COVERAGE_HEADERS, SHEET_TITLES, UNCOVERED_HEADERS
+from tests.engine.engine_helpers import CHONGQING
 
 YEAR = 2022
 
@@ -73,10 +75,86 @@ def test_assist_check_writes_findings_and_rejects(generated, tmp_path):
     assert rejects.exists()
 
 
-def test_assist_db_mode_is_refused_with_what_is_missing(capsys):
-    assert main(["assist", "coverage", "--year", str(YEAR), "--db", "sqlite:///nowhere.sqlite3", "--out", "x.xlsx"]) == 2
-    err = capsys.readouterr().err
-    assert "fupin assist import" in err and "--input" in err
+def fupin(*args: str, cwd) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "FUPIN_DB"}
+    return subprocess.run([sys.executable, "-m", "fupin.cli", *args], cwd=cwd, env=env, capture_output=True, check=False,
+                          text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def imported(generated, tmp_path_factory):
+    """The generated workbook imported twice (registry, then its assistance sheets) into SQLite."""
+    folder = tmp_path_factory.mktemp("assist_db")
+    db = f"sqlite:///{folder / 'a.sqlite3'}"
+    assert fupin("import", str(generated), "--db", db, cwd=folder).returncode == 0
+    first = fupin("assist", "import", str(generated), "--db", db, cwd=folder)
+    assert first.returncode == 0, first.stderr
+    again = fupin("assist", "import", str(generated), "--db", db, cwd=folder)
+    return db, folder, first.stdout, again.stdout
+
+
+def test_assist_import_prints_a_chinese_summary_and_a_second_import_changes_nothing(imported):
+    _db, _folder, first, again = imported
+    assert "帮扶措施：新增" in first and "收益分配：新增" in first and "退回 0" in first
+    assert "帮扶措施：新增 0，更新 0" in again and "收益项目：新增 0，更新 0，未变 1" in again
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_coverage_over_the_database_equals_coverage_over_the_file_it_was_imported_from(imported, generated, suffix):
+    db, folder, _f, _a = imported
+    from_db, from_file = folder / f"db{suffix}", folder / f"file{suffix}"
+    assert fupin("assist", "coverage", "--year", str(YEAR), "--db", db, "--out", str(from_db), cwd=folder).returncode == 0
+    assert fupin("assist", "coverage", "--year", str(YEAR), "--input", str(generated), "--out", str(from_file),
+                 cwd=folder).returncode == 0
+    if suffix == ".csv":
+        assert pl.read_csv(from_db).equals(pl.read_csv(from_file))
+        listed = [pl.read_csv(p.with_name(p.stem + ".uncovered.csv")) for p in (from_db, from_file)]
+        assert listed[0].height > 0
+        assert listed[0].sort(listed[0].columns, nulls_last=True).equals(listed[1].sort(listed[1].columns, nulls_last=True))
+    else:
+        sheets = [openpyxl.load_workbook(p, read_only=True) for p in (from_db, from_file)]
+        assert sheets[0].sheetnames == sheets[1].sheetnames
+        for name in sheets[0].sheetnames:
+            assert sorted(map(str, sheets[0][name].iter_rows(values_only=True))) == \
+                sorted(map(str, sheets[1][name].iter_rows(values_only=True)))
+
+
+def test_coverage_over_the_database_of_a_region_equals_the_files(imported, generated):
+    db, folder, _f, _a = imported
+    outs = [folder / "rdb.csv", folder / "rfile.csv"]
+    assert fupin("assist", "coverage", "--year", str(YEAR), "--db", db, "--region", "500101", "--out", str(outs[0]),
+                 cwd=folder).returncode == 0
+    assert fupin("assist", "coverage", "--year", str(YEAR), "--input", str(generated), "--region", "500101",
+                 "--out", str(outs[1]), cwd=folder).returncode == 0
+    assert pl.read_csv(outs[0]).equals(pl.read_csv(outs[1]))
+
+
+def test_assist_check_and_plans_over_the_database(imported):
+    db, folder, _f, _a = imported
+    checked = fupin("assist", "check", "--year", str(YEAR), "--db", db, "--out", str(folder / "c.xlsx"), cwd=folder)
+    assert checked.returncode == 0, checked.stderr
+    assert fupin("assess", "--year", str(YEAR), "--db", db, "--out", str(folder / "v.csv"), "--policy", CHONGQING,
+                 cwd=folder).returncode == 0
+    plans = fupin("assist", "plans", "--year", str(YEAR), "--db", db, "--as-of", f"{YEAR + 1}-02-25", "--policy", CHONGQING,
+                  "--out", str(folder / "p.xlsx"), cwd=folder)
+    assert plans.returncode == 0, plans.stderr
+    assert "一户一策" in plans.stdout
+    wb = openpyxl.load_workbook(folder / "p.xlsx", read_only=True)
+    assert wb.sheetnames == ["已逾期", "7天内到期"]
+    header = list(next(wb["已逾期"].iter_rows(min_row=3, max_row=3, values_only=True)))
+    assert header[:4] == ["村（区划代码）", "自然村", "户编号", "户主姓名"]
+
+
+def test_assist_over_the_database_refuses_bad_input_without_a_traceback(imported, tmp_path):
+    db, _folder, _f, _a = imported
+    no_file = fupin("assist", "import", "--db", db, cwd=tmp_path)
+    assert no_file.returncode == 2 and "FILE" in no_file.stderr and "Traceback" not in no_file.stderr
+    no_year = fupin("assist", "coverage", "--db", db, "--out", "x.xlsx", cwd=tmp_path)
+    assert no_year.returncode == 2 and "--year" in no_year.stderr
+    empty = fupin("assist", "coverage", "--year", "2015", "--db", db, "--out", "x.xlsx", cwd=tmp_path)
+    assert empty.returncode == 2 and "Traceback" not in empty.stderr
+    rejects = fupin("assist", "check", "--year", str(YEAR), "--db", db, "--rejects", "r.xlsx", cwd=tmp_path)
+    assert rejects.returncode == 2 and "assist import" in rejects.stderr
 
 
 def test_assist_without_out_or_with_a_bad_suffix_is_a_user_error(generated, capsys):

@@ -16,6 +16,7 @@ from datetime import date
 import polars as pl
 
 from fupin.accounts.scoping import Capability, Scope
+from fupin.application.assistance import close_plans_after_run
 from fupin.application.files import FileRegistry, NothingToAssess, nothing_to_assess
 from fupin.assessments import selectors as assessment_selectors
 from fupin.assessments.models import AssessmentRun
@@ -64,6 +65,7 @@ def assess_year(scope: Scope, policy: PolicySet, year: int, *, household_ids=Non
     verdicts, findings = assess_with_findings(households, members, bulk.read_regions(scope), year=year,
                                               policy=policy, as_of=as_of)
     run = store_run(verdicts, findings, scope=scope, year=year, policy=policy, as_of=as_of)
+    close_plans_after_run(scope, run)  # 一户一策: a plan ends when its household meets the standard
     counties = verdicts.select(pl.col("region_code").str.slice(0, 6).unique()).to_series().to_list()
     refresh_region_stats(year, policy=policy, counties=counties, run=run)
     outcome = AssessmentOutcome(run, verdicts, findings)

@@ -2,8 +2,12 @@
 
 The registry and the assistance sheets are read from one container (or the assistance from a
 second file), the assistance rows are checked against the registry as read (all its years),
-then the rules of ``spec/assistance.md`` run on the rows that load. Nothing here imports Django;
-the database side (``fupin assist import``, ``--db``) is not built yet.
+then the rules of ``spec/assistance.md`` run on the rows that load. Nothing here imports Django.
+
+The report builders (:func:`coverage_report`, :func:`check_report`) take an
+:class:`AssistanceInput` — a registry, a ledger and the import's findings as frames — so the
+database side (:mod:`fupin.application.assistance`) hands them the frames it reads and the
+reports are built once.
 """
 
 from __future__ import annotations
@@ -23,8 +27,15 @@ from fupin.io.assistance import AssistanceFile, RegistryRef, read_assistance
 @dataclass
 class AssistanceInput:
     registry: files.FileRegistry
-    assistance: AssistanceFile
-    region: str | None  # the division-code prefix asked for
+    ledger: rules.Ledger
+    issues: pl.DataFrame            # the import's findings (io.assistance ISSUE_COLUMNS); none from a database
+    region: str | None              # the division-code prefix asked for
+    assistance: AssistanceFile | None = None  # the file read (its rejects); None for the database
+    leads: pl.DataFrame | None = None         # household_id, identified_on (R3), from the database
+
+    @property
+    def rejected_count(self) -> int:
+        return self.assistance.rejected_count() if self.assistance is not None else 0
 
 
 def read_inputs(path, *, year: int, region: str | None = None, as_of: date | None = None,
@@ -38,7 +49,7 @@ def read_inputs(path, *, year: int, region: str | None = None, as_of: date | Non
     if prefix and registry.households.filter(
             (pl.col("year") == year) & pl.col("region_code").str.starts_with(prefix)).height == 0:
         raise files.nothing_to_assess(year, f"{path}（区划 {region}）")
-    return AssistanceInput(registry, assistance, prefix)
+    return AssistanceInput(registry, assistance.ledger(), assistance.issues, prefix, assistance)
 
 
 def region_names(registry: files.FileRegistry) -> dict[str, str]:
@@ -53,8 +64,8 @@ def region_names(registry: files.FileRegistry) -> dict[str, str]:
 
 def evaluate(policy: PolicySet, data: AssistanceInput, *, year: int, as_of: date | None = None) -> rules.Outcome:
     """R1–R4 and R9 over the rows that load (PolicyMissing when a parameter is unset)."""
-    return rules.evaluate(data.registry.households, data.registry.members, data.assistance.ledger(), year=year,
-                          policy=policy, as_of=as_of, region=data.region)
+    return rules.evaluate(data.registry.households, data.registry.members, data.ledger, year=year,
+                          policy=policy, as_of=as_of, region=data.region, leads=data.leads)
 
 
 @dataclass
@@ -81,7 +92,7 @@ def check_report(policy: PolicySet, data: AssistanceInput, *, year: int, as_of: 
                                           column=pl.lit(None, dtype=pl.String), value=pl.lit(None, dtype=pl.String))
     hh = data.registry.households.filter(pl.col("year") == year).select("household_id", "region_code").unique(
         "household_id", keep="first")
-    issues = data.assistance.issues.join(hh, on="household_id", how="left")
+    issues = data.issues.join(hh, on="household_id", how="left")
     if data.region:
         issues = issues.filter(pl.col("region_code").is_null() | pl.col("region_code").str.starts_with(data.region))
     imported = issues.select(

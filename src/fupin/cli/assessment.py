@@ -6,8 +6,6 @@ database), as :meth:`fupin.accounts.scoping.Scope.system` says.
 
 from __future__ import annotations
 
-from django.http import Http404
-
 from fupin.accounts.scoping import Scope
 from fupin.application import assessment
 from fupin.application import policy as policy_provider
@@ -20,15 +18,9 @@ from fupin.cli.files import (
     report_findings,
     report_regions,
 )
+from fupin.cli.operator import operator_scope
 from fupin.engine.policy import PolicyMissing
 from fupin.io import write_assessment
-
-
-def _scope(args) -> Scope:
-    try:
-        return Scope.system(getattr(args, "region", None))
-    except Http404:
-        raise UserError(f"区划代码不正确：{args.region} (region must be 2–12 digits)") from None
 
 
 def assess_command(args) -> int:
@@ -38,7 +30,7 @@ def assess_command(args) -> int:
         raise UserError(f"--engine {args.engine} 只能读取 --input 指定的 Parquet 文件夹 "
                         f"(--engine {args.engine} reads a Parquet folder given with --input, not --db)")
     try:
-        outcome = assessment.assess_year(_scope(args), policy_provider.current(), args.year, as_of=as_of(args.as_of))
+        outcome = assessment.assess_year(operator_scope(getattr(args, "region", None)), policy_provider.current(), args.year, as_of=as_of(args.as_of))
     except (PolicyMissing, assessment.NothingToAssess) as exc:
         raise UserError(str(exc)) from None
     write_assessment(outcome.verdicts, args.out)
@@ -51,7 +43,7 @@ def assess_command(args) -> int:
 def _stored(args):
     one_source(args)
     try:
-        return assessment.stored_registry(_scope(args), args.year)
+        return assessment.stored_registry(operator_scope(getattr(args, "region", None)), args.year)
     except assessment.NothingToAssess as exc:
         raise UserError(str(exc)) from None
 

@@ -1,7 +1,8 @@
 """``fupin assist coverage|check``: the assistance ledger over files (``--input``).
 
-This module never imports Django (``pyproject.toml`` import-linter contract). ``--db`` is
-refused for now: the database side of the ledger (models, ``fupin assist import``) is not built.
+This module never imports Django (``pyproject.toml`` import-linter contract). With ``--db``, and
+for ``import`` and ``plans``, the command runs :mod:`fupin.cli.assistance_db`, which reads the
+frames from the database and hands them to the same report writers here.
 """
 
 from __future__ import annotations
@@ -35,12 +36,9 @@ SHEET_TITLES = {"outlet": "人人有出路未覆盖", "income": "户户有收益
 
 
 def _inputs(args) -> use.AssistanceInput:
-    if getattr(args, "db", None):
-        raise UserError("--db 暂不支持：数据库中的帮扶台账（模型与 fupin assist import）尚未实现，请用 --input 文件 "
-                        "(--db is not available yet: the database side of the assistance ledger — its models and "
-                        "'fupin assist import' — is not built; use --input FILE)")
     if not getattr(args, "input", None):
-        raise UserError("请用 --input 指定登记册文件或文件夹 (give the registry file with --input)")
+        raise UserError("请用 --input 指定登记册文件或文件夹，或用 --db 读数据库 "
+                        "(give the registry file with --input, or the database with --db)")
     for p in (args.input, args.assistance):
         if p and not Path(p).exists():
             raise UserError(f"找不到文件或文件夹 {p} (no such file or folder)")
@@ -51,7 +49,13 @@ def _inputs(args) -> use.AssistanceInput:
         raise UserError(str(exc)) from None
 
 
+def require_year(args) -> None:
+    if args.year is None:
+        raise UserError(f"assist {args.action} 需要 --year 年度 (assist {args.action} needs --year)")
+
+
 def assist_command(args) -> int:
+    require_year(args)
     return coverage_command(args) if args.action == "coverage" else check_command(args)
 
 
@@ -59,14 +63,15 @@ def _labelled(frame: pl.DataFrame, headers: dict[str, str]) -> pl.DataFrame:
     return frame.select([pl.col(c).alias(h) for c, h in headers.items() if c in frame.columns])
 
 
-def coverage_command(args) -> int:
+def coverage_command(args, data: use.AssistanceInput | None = None) -> int:
+    """``data``: the frames read from the database (``fupin.cli.assistance_db``), else the files."""
     if not args.out:
         raise UserError("coverage 需要 --out（.xlsx、.csv 或 .parquet） (coverage needs --out)")
     out = Path(args.out)
     suffix = out.suffix.lower()
     if suffix not in (".xlsx", ".csv", ".parquet"):
         raise UserError(f"--out 应为 .xlsx、.csv 或 .parquet：{args.out} (--out must end in .xlsx, .csv or .parquet)")
-    data = _inputs(args)
+    data = data or _inputs(args)
     try:
         report = use.coverage_report(policy_provider.current(), data, year=args.year, as_of=as_of(args.as_of))
     except PolicyMissing as exc:
@@ -94,19 +99,22 @@ def coverage_command(args) -> int:
     shown = report.coverage.filter(pl.col("level") == report.coverage["level"][0]) if report.coverage.height else report.coverage
     with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=40, tbl_width_chars=200):
         print(shown.select("region_code", "region_name", "rule", "numerator", "denominator", "rate", "excluded"))
-    rejected = data.assistance.rejected_count()
+    rejected = data.rejected_count
     print(f"覆盖率报告已写入 {args.out}（{args.year} 年度，政策 {policy_provider.current().identity}）"
           + (f"；{rejected} 行帮扶数据未通过校验，未计入（用 fupin assist check --rejects 导出退回表）" if rejected else ""))
     return 0
 
 
-def check_command(args) -> int:
-    data = _inputs(args)
+def check_command(args, data: use.AssistanceInput | None = None) -> int:
+    data = data or _inputs(args)
     try:
         found = use.check_report(policy_provider.current(), data, year=args.year, as_of=as_of(args.as_of))
     except PolicyMissing as exc:
         raise UserError(str(exc)) from None
     if args.rejects:
+        if data.assistance is None:
+            raise UserError("--rejects 只用于文件：数据库中的记录都已通过校验；导入时用 fupin assist import --rejects "
+                            "(--rejects is for files: stored rows passed; use fupin assist import --rejects)")
         n = write_rejects(data.assistance, args.rejects)
         print(f"退回表 (rejects) {args.rejects}：{n} 行")
     if args.out:

@@ -10,7 +10,6 @@ import tempfile
 from pathlib import Path
 
 import polars as pl
-from django.http import Http404
 from tqdm import tqdm
 
 from fupin import divisions
@@ -20,15 +19,21 @@ from fupin.accounts.services import normalize_scope
 from fupin.application import assessment
 from fupin.application import policy as policy_provider
 from fupin.application import registry as registry_use_cases
+from fupin.cli import terminal
+from fupin.cli.assistance_db import demo_ledger, demo_plans
 from fupin.cli.commands import UserError
+from fupin.cli.operator import operator_scope
 from fupin.cli.serve import serve_command
 from fupin.engine import facts, rules
 from fupin.engine.policy import PolicyMissing
 from fupin.io import ExchangeFormatError, write_registry
+from fupin.io.assistance import workbook_sheets
+from fupin.io.report import Column
 from fupin.registry import bulk
 from fupin.registry.models import Region
 from fupin.site.dburl import sqlite_path
 from fupin.synth import generate
+from fupin.synth.assistance import generate_assistance
 
 
 class ProgressBar:
@@ -55,13 +60,6 @@ class ProgressBar:
             self.bar.close()
 
 
-def _scope(region: str | None) -> Scope:
-    try:
-        return Scope.system(region)
-    except Http404:
-        raise UserError(f"区划代码不正确：{region} (region must be 2–12 digits)") from None
-
-
 def default_rejects_path(path: str) -> Path:
     source = Path(path)
     stem = source.stem if source.suffix else source.name
@@ -75,7 +73,7 @@ def run_import(path: str, *, rejects: str | None, year: int | None, province: st
         raise UserError(f"找不到文件或文件夹 {path} (no such file or folder)")
     bar = ProgressBar("导入")
     try:
-        outcome = registry_use_cases.import_file(_scope(region), path, rejects=rejects or default_rejects_path(path),
+        outcome = registry_use_cases.import_file(operator_scope(region), path, rejects=rejects or default_rejects_path(path),
                                                  year=year, province=province, progress=bar)
     except (ExchangeFormatError, registry_use_cases.ImportBusy) as exc:
         raise UserError(str(exc)) from None
@@ -117,7 +115,7 @@ def import_command(args) -> int:
 
 def export_command(args) -> int:
     try:
-        households = registry_use_cases.export_registry(_scope(args.region), args.out, year=args.year)
+        households = registry_use_cases.export_registry(operator_scope(args.region), args.out, year=args.year)
     except registry_use_cases.ExportRefused as exc:
         raise UserError(str(exc)) from None
     print(f"已导出 (exported) {args.year} 年度 {households} 户 → {args.out}")
@@ -131,13 +129,17 @@ def demo_command(args) -> int:
     households, members, regions = generate(args.households, args.year, region=args.region, seed=args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         workbook = Path(tmp) / "demo.xlsx"
-        write_registry(workbook, households, members, regions)
+        # The generated measures, projects and dividends go in the same workbook, as a county's would.
+        assistance = generate_assistance(households, members, args.year, seed=args.seed)
+        write_registry(workbook, households, members, regions, extra_sheets=workbook_sheets(assistance))
         print(f"2/5 通过导入程序写入数据库 (importing through the real importer) → {args.db}")
         run_import(str(workbook), rejects=str(Path.cwd() / "demo.rejects.xlsx"), year=None)
+        demo_ledger(workbook)
     print("3/5 按乡镇汇总 (summary by town)")
     print_town_summary(Scope.system(args.region), args.year)
     print("4/5 评估达标情况与监测预警 (assessing against the standard; monitoring leads)")
     _demo_assess(Scope.system(args.region), args.year)
+    demo_plans(Scope.system(args.region), args.year)
     print("5/5 演示账号 (demo accounts)")
     village = _demo_accounts(args.region, args.year)
     if args.no_serve:
@@ -191,8 +193,7 @@ def _demo_accounts(region: str, year: int) -> str:
         user.is_staff = user.is_superuser = role == Role.ADMIN
         user.set_password(password)
         user.save()
-        label = "管理员 (administrator)" if role == Role.ADMIN else "村干部 (village cadre)"
-        print(f"  {label}: 用户名 {username}  密码 {password}")
+        print(f"  {Role(role).label}：用户名 {username}  密码 {password}")
     region_row = Region.objects.within(Scope.system(village_code)).filter(code=village_code).first()
     return f"{region_row.name if region_row else village_code} ({village_code})"
 
@@ -204,17 +205,14 @@ def print_town_summary(scope: Scope, year: int) -> None:
     table = facts.status_counts(households, members, digits=9)
     wide = table.pivot(on="status", index="code", values=["households", "people"],
                        aggregate_function="sum").fill_null(0)
-    totals = table.group_by("code").agg(pl.col("households").sum().alias("户数"), pl.col("people").sum().alias("人数"))
+    totals = table.group_by("code").agg(pl.col("households").sum(), pl.col("people").sum())
     wide = totals.join(wide, on="code").sort("code")
-    wide = wide.with_columns(乡镇=pl.col("code").replace_strict(divisions.names(), default=pl.col("code")))
-    columns = ["乡镇", "户数", "人数"]
+    names = divisions.names()
+    wide = wide.with_columns(town=pl.col("code").replace_strict(names, default=pl.col("code")))
+    columns = [Column("town", "乡镇"), Column("code", "区划代码", "code"), Column("households", "户数", "count", total=True),
+               Column("people", "人数", "count", total=True)]
     for status in (*facts.REGISTRY_STATUSES, facts.STATUS_NOT_GIVEN):
-        for measure, label in (("households", "户"), ("people", "人")):
-            name = f"{measure}_{status}"
-            if name in wide.columns:
-                wide = wide.rename({name: f"{status}{label}"})
-                columns.append(f"{status}{label}")
-    with pl.Config(tbl_rows=200, tbl_cols=20, tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True,
-                   fmt_str_lengths=20, tbl_width_chars=200):
-        print(wide.select(columns))
-    print(f"合计 (total)：{households.height} 户 {int(table['people'].sum())} 人")
+        for measure, unit in (("households", "户"), ("people", "人")):
+            if f"{measure}_{status}" in wide.columns:
+                columns.append(Column(f"{measure}_{status}", f"{status}（{unit}）", "count", total=True))
+    terminal.print_table(wide, columns)

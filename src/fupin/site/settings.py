@@ -25,6 +25,8 @@ INSTALLED_APPS = [
     "fupin.registry",
     "fupin.assessments",
     "fupin.monitoring",
+    "fupin.supervision",
+    "fupin.assistance",
     "django_htmx",
     "fupin.web",
     "ninja",

@@ -215,3 +215,41 @@ class Catalogue:
 def _default() -> Catalogue:
     text = resources.files("fupin.policies").joinpath(DEFAULT_FILE).read_text("utf-8")
     return Catalogue.from_toml_text(text, DEFAULT_FILE)
+
+
+# --- 一户一策: the catalogue's proposal per unmet indicator and risk factor ------------------------
+
+PLAN_SCHEMA = {"kind": pl.String(), "reason": pl.String(), "subtype": pl.String(), "family": pl.String(),
+               "responsible_unit": pl.String(), "source": pl.String()}
+
+
+@dataclass(frozen=True)
+class PlanMapping:
+    """``[plan]`` of the catalogue file: ``actions`` (one row per indicator or risk key:
+    ``kind`` indicator/risk, ``reason``, ``subtype``, ``family``, ``responsible_unit``,
+    ``source``) and ``due_soon_days`` (the village work list's horizon)."""
+
+    actions: pl.DataFrame
+    due_soon_days: int
+
+
+def plan_mapping_from_toml(text: str, catalogue: Catalogue, shown: str = DEFAULT_FILE) -> PlanMapping:
+    data = tomllib.loads(text).get("plan", {})
+    families = dict(catalogue.frame.select("subtype", "family").iter_rows())
+    rows = []
+    for kind in ("indicator", "risk"):
+        for reason, entry in data.get(kind, {}).items():
+            sub = entry.get("subtype")
+            if sub not in families or not entry.get("source"):
+                raise CatalogueError(f"帮扶措施目录 {shown} [plan.{kind}] {reason}：小类“{sub}”不在目录中或缺少 source "
+                                     f"(plan {kind} {reason}: subtype {sub!r} not in the catalogue, or no source)")
+            rows.append({"kind": kind, "reason": reason, "subtype": sub, "family": families[sub],
+                         "responsible_unit": entry.get("unit", ""), "source": entry["source"]})
+    return PlanMapping(pl.DataFrame(rows, schema=PLAN_SCHEMA), int(data.get("due_soon_days", 7)))
+
+
+@lru_cache(maxsize=1)
+def plan_mapping() -> PlanMapping:
+    """The shipped mapping (checked against the default catalogue)."""
+    text = resources.files("fupin.policies").joinpath(DEFAULT_FILE).read_text("utf-8")
+    return plan_mapping_from_toml(text, Catalogue.default())

@@ -1,0 +1,135 @@
+"""Writes of the assistance ledger outside an import: one measure recorded on a page or the API,
+a plan step, the plans opened and closed from stored verdicts (bulk, with history)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import polars as pl
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from fupin.accounts.scoping import Scope, get_scoped
+from fupin.assistance import bulk
+from fupin.assistance.models import (
+    ACTION_STEPS,
+    ActionState,
+    AssistanceBatch,
+    HouseholdPlan,
+    Measure,
+    PlanAction,
+    PlanState,
+)
+from fupin.engine.assistance import schema as S
+from fupin.io.assistance import RegistryRef, Sheet, validate
+from fupin.io.containers import RawSheet
+
+
+class StepRefused(ValueError):
+    """A plan step that cannot be taken (Chinese, then English)."""
+
+
+@dataclass
+class MeasureOutcome:
+    measure: Measure | None = None
+    errors: dict[str, str] = field(default_factory=dict)   # field name -> Chinese message
+
+
+def record_measure(scope: Scope, household_id: str, region_code: str, data: dict[str, str], *,
+                   today: date | None = None) -> MeasureOutcome:
+    """One measure of a household (already found inside the scope), through the import's own
+    checks: the form's values become a one-row 帮扶措施 sheet, validated as a file's would be
+    (E- and A-codes, the scope's catalogue), then upserted by natural key with history."""
+    headers = [f.zh for f in S.MEASURE_FIELDS]
+    values = {f.zh: (str(data.get(f.name)).strip() if data.get(f.name) not in (None, "") else None)
+              for f in S.MEASURE_FIELDS}
+    values["户编号"] = household_id
+    frame = pl.DataFrame({h: [values[h]] for h in headers}, schema={h: pl.String for h in headers}).with_columns(
+        _sheet=pl.lit("form"), _row=pl.lit(1, dtype=pl.Int64))
+    _households, members = bulk.registry_keys_of(household_id)
+    ref = RegistryRef.of(pl.DataFrame({"household_id": [household_id]}), members)
+    result = validate([Sheet("measures", RawSheet("measures", "form", frame, headers))], registry=ref,
+                      as_of=today or date.today(), catalogue=bulk.catalogue_for(scope))
+    errors = result.issues.filter(pl.col("severity") == "error")
+    if errors.height:
+        by_zh = {f.zh: f.name for f in S.MEASURE_FIELDS}
+        return MeasureOutcome(errors={by_zh.get(c, c or "subtype"): m for c, m in
+                                     errors.select("column", "message_zh").iter_rows()})
+    rows = result.loadable("measures").with_columns(region_code=pl.lit(region_code))
+    rows = rows.with_columns(key=bulk.natural_key("measures"))
+    with transaction.atomic():
+        batch = AssistanceBatch.objects.create(source="form", region=region_code, user=scope.actor)
+        bulk.upsert("measures", rows, batch_id=batch.pk, user_id=getattr(scope.actor, "pk", None))
+        batch.finished_at = timezone.now()
+        batch.save(update_fields=["finished_at"])
+    return MeasureOutcome(Measure.objects.within(scope).get(key=rows["key"][0]))
+
+
+def mark_action(scope: Scope, action_id: int, state: str, done_on: date | None = None) -> PlanAction:
+    """Move one plan action forward (planned → in_progress → done); 404 outside the scope."""
+    action = get_scoped(PlanAction.objects.select_related("plan"), scope, pk=action_id)
+    if state not in ActionState.values:
+        raise StepRefused(f"状态“{state}”无效，应为 {'、'.join(ActionState.values)} (unknown state {state!r})")
+    if state != action.state and state not in ACTION_STEPS[ActionState(action.state)]:
+        raise StepRefused(f"事项已是“{ActionState(action.state).label}”，不能改为“{ActionState(state).label}” "
+                          f"(an action cannot go back from {action.state} to {state})")
+    action.state = state
+    action.done_on = (done_on or date.today()) if state == ActionState.DONE else None
+    action.version += 1
+    action._history_user = scope.actor
+    action.save()
+    return action
+
+
+def open_plans(scope: Scope, candidates: pl.DataFrame, actions: pl.DataFrame, *, year: int, as_of: date) -> tuple[int, int]:
+    """Create the plans of ``candidates`` (household_id, region_code, meets_standard,
+    monitoring_category, run_id) that have none for ``year``, reopen closed ones a newer run
+    finds short again, and add the ``actions`` (household_id, kind, reason, family, subtype,
+    responsible_unit, target_on) a plan lacks. Returns (plans created or reopened, actions added)."""
+    existing = {p.household_id: p for p in HouseholdPlan.objects.within(scope).filter(
+        year=year, household_id__in=candidates["household_id"].to_list())}
+    new_plans = [HouseholdPlan(household_id=r["household_id"], year=year, region_code=r["region_code"],
+                               opened_on=as_of, meets_standard=r["meets_standard"] or "",
+                               monitoring_category=r["monitoring_category"] or "", run_id=r["run_id"])
+                 for r in candidates.iter_rows(named=True) if r["household_id"] not in existing]
+    reopened = []
+    for r in candidates.iter_rows(named=True):
+        plan = existing.get(r["household_id"])
+        if plan is not None and plan.state == PlanState.CLOSED and (r["run_id"] or 0) > (plan.closed_by_run_id or 0):
+            plan.state, plan.closed_on, plan.run_id = PlanState.OPEN, None, r["run_id"]
+            plan.version += 1
+            reopened.append(plan)
+    with transaction.atomic():
+        if new_plans:
+            bulk_create_with_history(new_plans, HouseholdPlan, batch_size=2000, default_user=scope.actor)
+        if reopened:
+            bulk_update_with_history(reopened, HouseholdPlan, ["state", "closed_on", "run_id", "version"],
+                                     batch_size=2000, default_user=scope.actor,
+                                     manager=HouseholdPlan.objects.within(scope))
+        plans = {p.household_id: p for p in HouseholdPlan.objects.within(scope).filter(
+            year=year, household_id__in=candidates["household_id"].to_list())}
+        have = set(PlanAction.objects.within(scope).filter(plan__in=list(plans.values()))
+                   .values_list("plan_id", "kind", "reason"))
+        added = [PlanAction(plan=plans[a["household_id"]], kind=a["kind"], reason=a["reason"], family=a["family"],
+                            subtype=a["subtype"], responsible_unit=a["responsible_unit"] or "", target_on=a["target_on"])
+                 for a in actions.iter_rows(named=True)
+                 if a["household_id"] in plans and (plans[a["household_id"]].pk, a["kind"], a["reason"]) not in have]
+        if added:
+            bulk_create_with_history(added, PlanAction, batch_size=2000, default_user=scope.actor)
+    return len(new_plans) + len(reopened), len(added)
+
+
+def close_plans(scope: Scope, household_ids: list[str], *, year: int, run_id: int, on: date) -> int:
+    """Close the open plans of ``year`` of these households (their newest verdict meets the
+    standard); returns how many."""
+    plans = list(HouseholdPlan.objects.within(scope).filter(year=year, state=PlanState.OPEN,
+                                                            household_id__in=household_ids))
+    for p in plans:
+        p.state, p.closed_on, p.closed_by_run_id = PlanState.CLOSED, on, run_id
+        p.version += 1
+    if plans:
+        bulk_update_with_history(plans, HouseholdPlan, ["state", "closed_on", "closed_by_run_id", "version"],
+                                 batch_size=2000, default_user=scope.actor, manager=HouseholdPlan.objects.within(scope))
+    return len(plans)
