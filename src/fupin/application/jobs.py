@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from fupin.accounts.models import SensitiveView
 from fupin.accounts.scoping import Capability, Scope
-from fupin.application import assessment, monitoring
+from fupin.application import assessment, cards, cards_db, monitoring
 from fupin.application import policy as policy_provider
 from fupin.application import registry as registry_use_cases
 from fupin.assessments import selectors as assessment_selectors
@@ -65,7 +65,7 @@ class JobRefused(Exception):
 # Problems with the input that the job's page explains in the user's words.
 REFUSALS = (ExchangeFormatError, PolicyError, JobRefused, registry_use_cases.ExportRefused,
             assessment.NothingToAssess, DepartmentFileError,
-            monitoring.IntakeError, registry_use_cases.ImportBusy, PermissionDenied, Http404)
+            monitoring.IntakeError, registry_use_cases.ImportBusy, PermissionDenied, Http404, cards.CardError)
 
 
 # --- files ---------------------------------------------------------------------------------
@@ -168,6 +168,25 @@ def start_export(scope: Scope, *, year, region: str | None = None) -> Job:
     return _start_over_registry(scope, Job.Kind.EXPORT, year, region, "无可导出", "nothing to export")
 
 
+def start_cards(scope: Scope, *, village: str, year, paper: str = "A5", all_households: bool = False) -> Job:
+    """Queue the 明白卡 of one village of the scope (one PDF page per household)."""
+    scope.require_to(Capability.READ)
+    year = _check_year(year)
+    try:
+        code = cards.village_code(village)
+    except cards.CardError as exc:
+        raise JobInputError(str(exc)) from None
+    if paper not in cards.PAPERS:
+        raise JobInputError(f"纸张应为 {'、'.join(cards.PAPERS)}：{paper} (paper must be A5 or A4)")
+    area = scope.narrow(code)
+    if not Household.objects.within(area).filter(year=year).exists():
+        raise JobInputError(f"{year} 年度该村没有农户，无法打印明白卡 (no households of {year} in the village)")
+    job = Job.objects.create(kind=Job.Kind.CARDS, user=scope.actor, region=area.prefix, year=year, stage="queued",
+                             options={"paper": paper, "all": bool(all_households)})
+    _enqueue(job)
+    return job
+
+
 def _start_over_registry(scope: Scope, kind, year, region: str | None, nothing_zh: str, nothing_en: str) -> Job:
     """Queue a job that reads the registry of ``year`` under ``region`` (inside the scope)."""
     year = _check_year(year)
@@ -229,7 +248,7 @@ def run_job(job_id: int) -> None:
     job = jobs.select_related("user").get(pk=job_id)
     reporter = Reporter(job_id)
     runner = {Job.Kind.IMPORT: _run_import, Job.Kind.ASSESS: _run_assessment, Job.Kind.EXPORT: _run_export,
-              Job.Kind.MATCH: _run_match}[job.kind]
+              Job.Kind.MATCH: _run_match, Job.Kind.CARDS: _run_cards}[job.kind]
     try:
         result = runner(job, _job_scope(job), reporter)
     except REFUSALS as exc:
@@ -341,6 +360,18 @@ def _run_match(job: Job, scope: Scope, reporter: Reporter) -> dict:
                f"退回 {outcome.rejected} 行{'（见退回表）' if outcome.rejects_path else ''}。")
     return {"result": result, "message": message,
             "rejects_path": str(outcome.rejects_path) if outcome.rejects_path else ""}
+
+
+def _run_cards(job: Job, scope: Scope, reporter: Reporter) -> dict:
+    reporter(10, "cards")
+    result = cards_db.village_cards(scope, policy_provider.current(), village=job.region, year=job.year,
+                                    paper=job.options.get("paper", "A5"), all_households=job.options.get("all", False))
+    out = job_dir(job) / f"cards-{result.village}-{result.year}.pdf"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(result.pdf)
+    return {"result": {"cards": result.count, "village_name": result.village_name, "year": result.year},
+            "message": f"已生成{result.village_name}{result.year}年度明白卡 {result.count} 张（{result.paper}）。",
+            "output_path": str(out)}
 
 
 @huey.task(retries=0)

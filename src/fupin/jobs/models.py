@@ -15,6 +15,7 @@ class Job(models.Model):
         ASSESS = "assess", _("Assessment")
         EXPORT = "export", _("Export")
         MATCH = "match", _("Department matching")
+        CARDS = "cards", _("Household cards")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")

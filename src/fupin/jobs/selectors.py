@@ -23,7 +23,7 @@ RESULT_LABELS = {
     "households": _("Households"), "run_id": _("Assessment run"), "policy": _("Policy"),
     "year": _("Year"), "region": _("Region"), "created": _("Leads created"), "existing": _("Leads already there"),
     "rows": _("Rows"), "matched_rows": _("Rows matched"), "rejected": _("Rows returned"),
-    "leads_created": _("Leads created"),
+    "leads_created": _("Leads created"), "cards": _("Cards printed"), "village_name": _("Village"),
 }
 STAGE_LABELS = {
     "queued": "排队中 (queued)", "start": "开始 (starting)", "read": "读取文件 (reading)",
@@ -32,13 +32,15 @@ STAGE_LABELS = {
     "history": "记录变更历史 (history)", "done": "完成 (done)", "assess": "评估中 (assessing)",
     "export": "导出中 (exporting)", "match": "匹配中 (matching)", "figures": "更新统计 (updating figures)",
     "leads": "下发线索 (handing leads to villages)", "failed": "失败 (failed)",
-    "waiting": "等待其他导入完成 (waiting for another import to finish)",
+    "waiting": "等待其他导入完成 (waiting for another import to finish)", "cards": "生成明白卡 (printing the cards)",
 }
 
 
 # The capability a job of each kind takes: to start it, and to see it and its files.
+# A village's 明白卡 need no more than reading the village: its cadre prints them.
 KIND_CAPABILITY = {Job.Kind.IMPORT: Capability.IMPORT, Job.Kind.ASSESS: Capability.ASSESS,
-                   Job.Kind.EXPORT: Capability.EXPORT, Job.Kind.MATCH: Capability.MATCH}
+                   Job.Kind.EXPORT: Capability.EXPORT, Job.Kind.MATCH: Capability.MATCH,
+                   Job.Kind.CARDS: Capability.READ}
 
 
 def visible_kinds(scope: Scope) -> list[str]:

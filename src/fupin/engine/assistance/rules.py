@@ -227,6 +227,8 @@ class Outcome:
     safety_net: pl.DataFrame
     findings: pl.DataFrame
     households: pl.DataFrame  # year-Y households in scope of the run: household_id, region_code, hamlet, head_name
+    # R9's records (:func:`assistance_items`), collected only when evaluate(with_items=True): the 明白卡.
+    items: pl.DataFrame | None = None
 
 
 FINDING_SCHEMA = {"year": pl.Int32, "region_code": pl.String, "household_id": pl.String, "id_number": pl.String,
@@ -240,8 +242,10 @@ def parameters(policy: PolicySet, year: int, region_codes) -> pl.DataFrame:
 
 
 def evaluate(households: pl.DataFrame, members: pl.DataFrame, ledger: Ledger, *, year: int, policy: PolicySet,
-             as_of: date | None = None, leads: pl.DataFrame | None = None, region: str | None = None) -> Outcome:
-    """R1–R4 and R9 for year ``year`` (households of the region prefix ``region`` only)."""
+             as_of: date | None = None, leads: pl.DataFrame | None = None, region: str | None = None,
+             with_items: bool = False) -> Outcome:
+    """R1–R4 and R9 for year ``year`` (households of the region prefix ``region`` only);
+    ``with_items``: also R9's records of every household of the run (``Outcome.items``)."""
     as_of = as_of or date(year, 12, 31)
     first = date(year, 1, 1)
     hh = households.lazy().filter(_c("year") == year)
@@ -287,7 +291,8 @@ def evaluate(households: pl.DataFrame, members: pl.DataFrame, ledger: Ledger, *,
         .rename({"_family": "family"}).filter(counts()).with_columns(pl.lit(True).alias("counts"), *measure_interval())
     ).with_columns(in_window(first, as_of)).collect().lazy()
     m_w = measures.filter(_c("counts") & _c("in_w"))
-    posts = _lazy(ledger.posts, "posts").select("post_id", post_kind="kind", post_pay="monthly_pay")
+    posts = _lazy(ledger.posts, "posts").select("post_id", post_kind="kind", post_pay="monthly_pay",
+                                                post_employer="employer", post_type="public_post_type")
     placements = belongs(
         _lazy(ledger.placements, "placements").join(posts, on="post_id", how="left")
         .with_columns(dated=pl.lit(True), lo=_c("start"), hi=_c("end"))
@@ -395,38 +400,81 @@ def evaluate(households: pl.DataFrame, members: pl.DataFrame, ledger: Ledger, *,
           .select(*head(), "household_id", "region_code", "status", "channels"))
 
     # R9 -----------------------------------------------------------------------------------------
-    findings = _r9(hh, mem, measures, placements, d_w, first=first, as_of=as_of, year=year)
+    items = assistance_items(m_w, p_w, d_w, first=first, as_of=as_of)
+    findings = _r9(hh, mem, measures, placements, items, year=year)
 
     # Households of the run, for the uncovered lists: their 户主's name.
     heads = (mem.filter(_c("relationship") == "户主").sort("living", descending=True)
              .group_by("household_id").agg(head_name=_c("name").first()))
     run_hh = hh.select("household_id", "region_code", "hamlet").join(heads, on="household_id", how="left")
 
-    outlet, income, developmental, safety_net, found, run = pl.collect_all(
-        [r1, r2, r3, r4, findings, run_hh])
-    return Outcome(year, as_of, outlet, income, developmental, safety_net, found, run)
+    listed = [items.join(hh.select("household_id"), on="household_id", how="semi")] if with_items else []
+    outlet, income, developmental, safety_net, found, run, *got = pl.collect_all(
+        [r1, r2, r3, r4, findings, run_hh, *listed])
+    return Outcome(year, as_of, outlet, income, developmental, safety_net, found, run, got[0] if got else None)
 
 
-def _r9(hh: pl.LazyFrame, mem: pl.LazyFrame, measures: pl.LazyFrame, placements: pl.LazyFrame, d_w: pl.LazyFrame, *,
-        first: date, as_of: date, year: int) -> pl.LazyFrame:
-    """B13 and B14 (section R9)."""
-    from_measures = (measures.filter(_c("counts") & _c("owner").is_not_null()
-                                     & _c("income_source").is_in(list(S.INCOME_COLUMN)))
-                     .with_columns(months_touched(first, as_of))
-                     .with_columns(money=pl.when(_c("duration") == S.ONE_OFF)
-                                   .then(pl.when((_c("lo") >= pl.lit(first)) & (_c("lo") <= pl.lit(as_of)))
-                                         .then(_c("amount").fill_null(0.0)).otherwise(0.0))
-                                   .when(_c("unit") == "元").then(_c("amount").fill_null(0.0) * _c("months"))
-                                   .otherwise(0.0))
-                     .select("owner", source="income_source", money="money"))
-    from_dividends = d_w.filter(_c("owner").is_not_null()).select("owner", source=pl.lit("财产性"), money="amount")
-    public = placements.filter(_c("owner").is_not_null() & (
-        (_c("post_kind") == S.PUBLIC_POST) | (_c("post_id").is_null() & (_c("mode") == S.PUBLIC_POST))))
-    from_posts = public.with_columns(months_touched(first, as_of)).select(
-        "owner", source=pl.lit("工资性"),
-        money=pl.coalesce(_c("monthly_income"), _c("post_pay")).fill_null(0.0) * _c("months"))
-    sums = (pl.concat([from_measures, from_dividends, from_posts], how="vertical_relaxed")
-            .group_by("owner", "source").agg(assist=_c("money").sum()).rename({"owner": "household_id"}))
+def to_fen(amount: pl.Expr) -> pl.Expr:
+    """Yuan to integer fen, half to even (rounded to 6 places first, so that 1.005 yuan, stored
+    as 1.00499…, is the half it was typed as)."""
+    return (amount * 100).round(6).round(0).cast(pl.Int64)
+
+
+ITEM_KINDS = ("measure", "dividend", "placement")
+
+
+def assistance_items(m_w: pl.LazyFrame, p_w: pl.LazyFrame, d_w: pl.LazyFrame, *, first: date,
+                     as_of: date) -> pl.LazyFrame:
+    """R9's records: every counting measure, dividend and placement of W that belongs to a
+    household, with the assistance income it brings. One row each, ``kind`` in :data:`ITEM_KINDS`:
+    ``household_id`` (the owner), ``id_number``, ``family``, ``subtype``, ``unit``, ``duration``,
+    ``dated``, ``lo``, ``hi``, ``year``, ``amount`` (as recorded; placements: 月收入 or the post's
+    月薪酬), ``responsible_unit`` (placements: 用人单位), ``project_id``, ``post_id``, ``post_kind``,
+    ``post_type`` (公益岗类型), ``placement_mode`` (就业方式), ``source`` (the 收入归类 it feeds,
+    null when none) and ``fen`` (the money of R9: 一次性 its amount when its date is in W, 持续 + 元
+    amount × months of W touched, a dividend its amount, a 公益性岗位 placement 月收入 × months;
+    integer fen, each amount rounded half to even).
+    The B13 sums and the 明白卡's 帮扶资金合计 / 其中帮扶 are sums of ``fen``."""
+    money_source = _c("income_source").is_in(list(S.INCOME_COLUMN))
+    measures = m_w.filter(_c("owner").is_not_null()).with_columns(months_touched(first, as_of)).select(
+        kind=pl.lit("measure"), household_id="owner", id_number="id_number", family="family", subtype="subtype",
+        unit="unit", duration="duration", dated="dated", lo="lo", hi="hi", year="year", amount="amount",
+        responsible_unit="responsible_unit", project_id=pl.lit(None, dtype=pl.String),
+        post_id=pl.lit(None, dtype=pl.String), post_kind=pl.lit(None, dtype=pl.String),
+        post_type=pl.lit(None, dtype=pl.String), placement_mode=pl.lit(None, dtype=pl.String),
+        source=pl.when(money_source).then(_c("income_source")),
+        fen=pl.when(~money_source).then(0)
+        .when(_c("duration") == S.ONE_OFF).then(
+            pl.when((_c("lo") >= pl.lit(first)) & (_c("lo") <= pl.lit(as_of))).then(to_fen(_c("amount").fill_null(0.0)))
+            .otherwise(0))
+        .when(_c("unit") == "元").then(to_fen(_c("amount").fill_null(0.0)) * _c("months"))
+        .otherwise(0))
+    dividends = d_w.filter(_c("owner").is_not_null()).select(
+        kind=pl.lit("dividend"), household_id="owner", id_number="id_number", family=pl.lit(S.ASSET_INCOME_FAMILY),
+        subtype=pl.lit(None, dtype=pl.String), unit=pl.lit("元"), duration=pl.lit(S.ONE_OFF), dated=pl.lit(True),
+        lo="paid", hi="paid", year="year", amount="amount", responsible_unit=pl.lit(None, dtype=pl.String),
+        project_id="project_id", post_id=pl.lit(None, dtype=pl.String), post_kind=pl.lit(None, dtype=pl.String),
+        post_type=pl.lit(None, dtype=pl.String), placement_mode=pl.lit(None, dtype=pl.String),
+        source=pl.lit("财产性"), fen=to_fen(_c("amount")))
+    public = (_c("post_kind") == S.PUBLIC_POST) | (_c("post_id").is_null() & (_c("mode") == S.PUBLIC_POST))
+    pay = pl.coalesce(_c("monthly_income"), _c("post_pay"))
+    placements = p_w.filter(_c("owner").is_not_null()).with_columns(months_touched(first, as_of)).select(
+        kind=pl.lit("placement"), household_id="owner", id_number="id_number",
+        family=pl.when(public).then(pl.lit(S.PUBLIC_POST_FAMILY)).otherwise(pl.lit(S.EMPLOYMENT_FAMILY)),
+        subtype=pl.lit(None, dtype=pl.String), unit=pl.lit("元"), duration=pl.lit(S.CONTINUING), dated=pl.lit(True),
+        lo="lo", hi="hi", year=pl.lit(None, dtype=pl.Int32), amount=pay,
+        responsible_unit=pl.coalesce(_c("employer"), _c("post_employer")), project_id=pl.lit(None, dtype=pl.String),
+        post_id="post_id", post_kind="post_kind", post_type="post_type", placement_mode="mode",
+        source=pl.when(_true(public)).then(pl.lit("工资性")),
+        fen=pl.when(_true(public)).then(to_fen(pay.fill_null(0.0)) * _c("months")).otherwise(0))
+    return pl.concat([measures, dividends, placements], how="vertical_relaxed").with_columns(_c("fen").cast(pl.Int64))
+
+
+def _r9(hh: pl.LazyFrame, mem: pl.LazyFrame, measures: pl.LazyFrame, placements: pl.LazyFrame, items: pl.LazyFrame,
+        *, year: int) -> pl.LazyFrame:
+    """B13 and B14 (section R9); the sums are those of :func:`assistance_items`."""
+    sums = (items.filter(_c("source").is_not_null()).group_by("household_id", "source")
+            .agg(assist=_c("fen").sum() / 100))
     registry = hh.select("household_id", "region_code", "income_check_tolerance", *facts.INCOME_SOURCES).unpivot(
         index=["household_id", "region_code", "income_check_tolerance"], on=list(facts.INCOME_SOURCES),
         variable_name="item", value_name="registered_value",

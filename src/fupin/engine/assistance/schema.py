@@ -62,6 +62,7 @@ IDLE_REASONS = ("照料家人", "健康原因", "缺技能", "无合适岗位", 
 SAFETY_NET_FAMILY = "综合保障"
 ASSET_INCOME_FAMILY = "资产收益"
 PUBLIC_POST_FAMILY = "公益岗位帮扶"
+EMPLOYMENT_FAMILY = "就业帮扶"  # where a placement off a 公益性岗位 goes on the 明白卡
 OTHER_PREFIX = "其他"  # the implicit 小类 其他<大类>
 
 # The registry income item each 收入归类 feeds (R9, the card).

@@ -18,3 +18,10 @@ class YearRegionForm(forms.Form):
         if region and (not region.isdigit() or len(region) < 2):
             raise forms.ValidationError(_("A region code is 2 to 12 digits."))
         return region
+
+
+class CardsForm(forms.Form):
+    village = forms.RegexField(regex=r"^\d{12}$", label=_("Village"))
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    paper = forms.ChoiceField(label=_("Paper"), choices=[("A5", "A5"), ("A4", "A4")], initial="A5")
+    all = forms.BooleanField(label=_("Every household (not only registered and monitored ones)"), required=False)

@@ -9,15 +9,17 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from fupin import divisions
+from fupin.accounts.models import SensitiveView
 from fupin.accounts.scoping import Scope
 from fupin.assessments import selectors as assessment_selectors
 from fupin.engine import facts
 from fupin.engine import rules as R
-from fupin.io import tables
+from fupin.io import report
 from fupin.web import display, selectors
 from fupin.web.access import scope_to
 
@@ -62,6 +64,7 @@ def worklist(request, code: str):
         "names": selectors.village_names(area, [r.region_code for r in rows]),
         "lists": [(k, _(t)) for k, t in LIST_TITLES.items()], "title": _(LIST_TITLES[kind]),
         "years": assessment_selectors.years(scope),
+        "is_village": divisions.level_of(divisions.pad12(code)) == "village",
     }
     template = "fupin/web/partials/worklist_rows.html" if request.htmx else "fupin/web/worklist.html"
     return render(request, template, context)
@@ -69,14 +72,29 @@ def worklist(request, code: str):
 
 @login_required
 def worklist_export(request, code: str):
+    """The work list as a workbook a cadre hands on: title, region, date, policy, Chinese headers,
+    组 and phone (masked unless the role may reveal it; the download is then logged), 合计."""
     scope = scope_to(request)
     area = scope.narrow(code)
     year = _year(request, scope)
     kind = _kind(request)
-    wl = selectors.work_list(area, year, kind, request.GET.get("key") or "")
-    header, rows = selectors.work_list_table(area, wl, year, kind)
-    tmp = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=True)
-    tables.write_rows(tmp.name, "清单", header, rows)
+    reveal = scope.can_see_sensitive
+    # The workbook is handed on as it is: Chinese whatever the page's language.
+    with translation.override("zh-hans"):
+        wl = selectors.work_list(area, year, kind, request.GET.get("key") or "")
+        table = selectors.work_list_table(area, wl, year, kind, reveal_phones=reveal)
+        key_label = {k: label for k, label, _n in wl.counts}.get(wl.key, "") if wl.key else ""
+        title = f"{year}年度工作清单：{_(LIST_TITLES[kind])}" + (f"（{key_label}）" if key_label else "")
+        policy = "；".join(display.policy_title(p) for p in table.policies)
+    region = selectors.region_of(scope, code)
+    prefix = divisions.scope_prefix(code)
+    heading = report.Heading(title, f"{region.name} {prefix}" if region else report.region_label(prefix), policy=policy)
+    tmp = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=True)  # noqa: SIM115 - FileResponse closes it
+    report.write_report(tmp.name, [report.Sheet("清单", table.frame, table.columns, title=title,
+                                                count_unit="条" if kind == "quality" else "户")], heading)
+    if reveal and table.frame.height:
+        SensitiveView.objects.create(user=request.user, household_id="", year=year or 0,
+                                     region_code=divisions.scope_prefix(code), what=f"download:worklist-{kind}"[:32])
     tmp.seek(0)
     filename = f"worklist-{kind}-{divisions.scope_prefix(code)}-{year}.xlsx"
     return FileResponse(tmp, as_attachment=True, filename=filename,
@@ -98,20 +116,22 @@ def _chart_options(stat, children, trend, drill_codes) -> dict:
     def bar(labels, values, **extra):
         return {"grid": {"left": 8, "right": 8, "top": 24, "bottom": 8, "containLabel": True},
                 "tooltip": {}, "xAxis": {"type": "category", "data": labels, "axisLabel": {"interval": 0, "rotate": 30}},
-                "yAxis": {"type": "value"}, "series": [{"type": "bar", "data": values, **extra}]}
+                "yAxis": {"type": "value", "minInterval": 1}, "series": [{"type": "bar", "data": values, **extra}]}
 
     return {
         # Names in a legend under the pie: a phone's width cannot hold them beside it.
-        "status": {"tooltip": {}, "legend": {"bottom": 0, "type": "scroll"},
-                   "series": [{"type": "pie", "radius": ["30%", "58%"], "center": ["50%", "44%"],
-                               "label": {"formatter": "{c}"},
-                               "data": [{"name": s, "value": by_status.get(s, 0)} for s in STATUS_ORDER]}]},
+        # Every name shown at once (a scrolling legend hid the last ones on a phone).
+        "status": {"tooltip": {}, "legend": {"bottom": 0, "type": "plain"},
+                   "series": [{"type": "pie", "radius": ["28%", "54%"], "center": ["50%", "42%"],
+                               "label": {"formatter": "{c}"}, "minShowLabelAngle": 3,
+                               "data": [{"name": display.status_label(s), "value": by_status.get(s, 0)}
+                                        for s in STATUS_ORDER]}]},
         "unmet": bar(list(indicators.values()), [unmet.get(k, 0) for k in indicators]),
         "leads": bar(list(categories.values()), [leads.get(k, 0) for k in categories]),
-        "trend": {"grid": {"left": 8, "right": 8, "top": 32, "bottom": 8, "containLabel": True},
-                  "tooltip": {"trigger": "axis"}, "legend": {},
+        "trend": {"grid": {"left": 8, "right": 8, "top": 16, "bottom": 36, "containLabel": True},
+                  "tooltip": {"trigger": "axis"}, "legend": {"bottom": 0},
                   "xAxis": {"type": "category", "data": [str(s.year) for s in trend]},
-                  "yAxis": {"type": "value"},
+                  "yAxis": {"type": "value", "minInterval": 1},
                   "series": [{"name": _("Remaining poor"), "type": "line",
                               "data": [s.remaining_poor_people for s in trend]},
                              {"name": _("Registered households"), "type": "line",
