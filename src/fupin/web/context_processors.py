@@ -26,6 +26,8 @@ NAVIGATION = (
     ("households", _("Household files"), "web:households", C.READ, ("web:households", "web:household",
                                                                   "web:household_edit", "web:member_edit")),
     ("worklists", _("Work lists"), "worklist", C.READ, ("web:worklist",)),
+    ("plans", _("Plan actions due"), "web:assistance_due", C.READ, ("web:assistance_due",)),
+    ("coverage", _("Assistance coverage"), "web:assistance_coverage", C.READ, ("web:assistance_coverage",)),
     ("leads", _("Monitoring leads"), "monitoring:list", C.READ, ("monitoring:list", "monitoring:detail",
                                                                  "monitoring:overdue", "monitoring:cadre_new",
                                                                  "monitoring:bulk", "monitoring:notice")),
@@ -44,6 +46,8 @@ def _allowed(scope, need: str) -> bool:
 def _url(scope, name: str) -> str | None:
     if name == "worklist":
         return reverse("web:worklist", args=[divisions.pad12(scope.prefix)]) if scope.prefix else None
+    if name in ("web:assistance_due", "web:assistance_coverage"):  # pages of the user's own region
+        return reverse(name, args=[divisions.pad12(scope.prefix)]) if scope.prefix else None
     return reverse(name)
 
 
