@@ -38,12 +38,18 @@ def phone_site(transactional_db, village_user, county_user):
         decide_due=at.date() + timedelta(days=15), hardship_type="illness", hardship_text="家中老人住院，花费较大。")
     LeadStep.objects.within(EVERYWHERE).create(lead=lead, at=at, actor="", action="created", from_state="",
                                                 to_state="new")
+    # A household exit in its notice, so that the exit's own step (the household signs) is on screen.
+    exit_case = Lead.objects.within(EVERYWHERE).create(
+        channel="cadre", purpose="exit", state="notice", region_code=VILLAGE_A, household_id="H2", year=YEAR,
+        name="欧阳长名字测试", received_at=at, verify_due=at.date() + timedelta(days=15),
+        decide_due=at.date() + timedelta(days=45), notice_start=at.date(), notice_end=at.date() + timedelta(days=4))
+    lead.exit_case_pk = exit_case.pk
     return lead
 
 
-def _pages(role: str, lead_pk: int) -> list[tuple[str, str]]:
+def _pages(role: str, lead_pk: int, exit_pk: int) -> list[tuple[str, str]]:
     common = [("households", "/households/"), ("household", "/households/H1/?year=2020"),
-              ("leads", "/monitoring/"), ("lead", f"/monitoring/{lead_pk}/"),
+              ("leads", "/monitoring/"), ("lead", f"/monitoring/{lead_pk}/"), ("exit-case", f"/monitoring/{exit_pk}/"),
               ("overdue", "/monitoring/overdue/")]
     if role == "village":
         return common + [("worklist-unmet", f"/worklists/{VILLAGE_A}/?list=unmet"),
@@ -75,7 +81,7 @@ def test_every_list_and_detail_page_fits_a_375_px_phone_without_sideways_scrolli
             for width in WIDTHS:
                 page = browser.new_page(viewport={"width": width, "height": 800}, locale="zh-CN")
                 _login(page, live_server.url, user.username)
-                for name, url in _pages(role, phone_site.pk):
+                for name, url in _pages(role, phone_site.pk, phone_site.exit_case_pk):
                     page.goto(live_server.url + url)
                     page.wait_for_load_state("networkidle")
                     scroll, client = page.evaluate(
@@ -116,3 +122,31 @@ def test_lead_list_on_a_phone_shows_name_village_state_and_time_left_on_screen(
                 assert box is not None and box["x"] + box["width"] <= 375, (cells.nth(i).inner_text(), box)
         finally:
             browser.close()
+
+
+@pytest.mark.parametrize("role", ["village", "county"])
+def test_dashboard_charts_on_a_phone_show_whole_labels_inside_the_screen(
+        phone_site, village_user, county_user, live_server, artifacts_dir, role):
+    """Issue 11: pie and bar labels on the 统计 page were cut to "一…" at 375 px."""
+    sync_playwright = _playwright()
+    user, code = (village_user, VILLAGE_A) if role == "village" else (county_user, COUNTY + "000000")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 375, "height": 800}, locale="zh-CN")
+            _login(page, live_server.url, user.username)
+            page.goto(live_server.url + f"/dashboard/{code}/")
+            page.wait_for_load_state("networkidle")
+            page.wait_for_selector("[data-chart] svg text")
+            labels = page.evaluate("""() => [...document.querySelectorAll('[data-chart] svg text')].map(t => {
+                const r = t.getBoundingClientRect();
+                return [t.textContent, r.left, r.right];
+            })""")
+            page.screenshot(path=str(artifacts_dir / f"{role}-dashboard-charts-375.png"), full_page=True)
+        finally:
+            browser.close()
+    texts = [t for t, _left, _right in labels]
+    assert "一般农户" in texts and "突发严重困难户" in texts, texts
+    assert not [t for t in texts if "…" in t or "..." in t], texts
+    outside = [(t, left, right) for t, left, right in labels if t.strip() and (left < 0 or right > 375)]
+    assert not outside, outside

@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+import polars as pl
 from django.db import transaction
 
 from fupin.accounts.models import SensitiveView
 from fupin.accounts.scoping import Capability, Scope
 from fupin.engine import matching
 from fupin.engine.policy import PolicySet
+from fupin.io import report
 from fupin.io.department import read_department_file, write_match_rejects
 from fupin.monitoring import clock, intake, selectors, workflow
 from fupin.monitoring.models import Channel, Lead, MatchBatch, Purpose
@@ -123,3 +125,70 @@ def record_assistance(scope: Scope, *, household_id: str, type: str, description
     """An assistance measure given to a household (before or after a decision)."""
     return workflow.record_assistance(scope, household_id=household_id, type=type, description=description, on=on,
                                       lead_id=lead_id)
+
+
+def propose_exits(scope: Scope, policy: PolicySet, *, year: int, household_ids: list[str] | None = None,
+                  now: datetime | None = None) -> intake.ExitProposals:
+    """预退出: exit cases for the registered poor households of ``year`` that meet the standard
+    (all of the scope, or those named; each named one that cannot exit comes back with why)."""
+    return intake.propose_exits(scope, policy, year=year, household_ids=household_ids, now=now)
+
+
+@dataclass
+class ExitStatus:
+    case: Lead | None        # the household's exit case of its year, if proposed
+    refusal: str | None      # why it cannot be proposed now (None: it can)
+
+
+def exit_status(scope: Scope, household) -> ExitStatus:
+    """For the household file: its exit case, or whether a cadre may propose one now."""
+    case = (Lead.objects.within(scope).filter(purpose=Purpose.EXIT, household_id=household.household_id,
+                                              year=household.year).order_by("-pk").first())
+    return ExitStatus(case, None if case else workflow.exit_refusal(scope, household))
+
+
+def take_exit_step(scope: Scope, policy: PolicySet, case_id: int, action: str, *, now: datetime | None = None,
+                   **params) -> Lead:
+    """One step of one household exit case (404 for a case outside the scope or a monitoring lead)."""
+    return workflow.apply_step(scope, policy, case_id, action, now=now, purpose=Purpose.EXIT, **params)
+
+
+EXIT_STAGES = ("new", "notice", "confirmed", "town_reviewed", "approved", "rejected")
+
+
+def exit_lists(scope: Scope, *, year: int, region: str | None = None, out, at: datetime | None = None) -> Path:
+    """The village and county exit lists (贫困户退出名单) as one workbook: every case with its step
+    and dates, and the count per step by village with a 合计."""
+    cases = selectors.exit_cases(scope, year=year, region=region, at=at)
+    if cases.height == 0:
+        raise ExitListEmpty(f"{year}年{('区划 ' + region) if region else ''}没有贫困户退出记录，请先提出预退出 "
+                            f"(no household exits for {year}; propose them first)")
+    counts = (cases.group_by("region_code", "town", "village")
+              .agg(total=pl.len(), **{s: (pl.col("state") == s).sum() for s in EXIT_STAGES},
+                   overdue=pl.col("overdue").sum(), people=pl.col("population").filter(pl.col("state") == "approved").sum())
+              .sort("region_code"))
+    state_headers = {"new": "预退出待评议", "notice": "公示中", "confirmed": "农户已确认", "town_reviewed": "乡镇已审核",
+                     "approved": "已批准退出", "rejected": "不予退出"}
+    summary_cols = [report.Column("town", "乡镇"), report.Column("village", "村"),
+                    report.Column("region_code", "区划代码", "code"), report.Column("total", "提出户数", "count", total=True),
+                    *[report.Column(s, state_headers[s], "count", total=True) for s in EXIT_STAGES],
+                    report.Column("people", "已退出人数", "count", total=True),
+                    report.Column("overdue", "超期户数", "count", total=True)]
+    case_cols = [report.Column("town", "乡镇"), report.Column("village", "村"), report.Column("group", "组"),
+                 report.Column("household_id", "户编号", "code"), report.Column("head_name", "户主姓名"),
+                 report.Column("population", "家庭人口", "count", total=True),
+                 report.Column("state_label", "办理环节"), report.Column("proposed_on", "提出日期", "date"),
+                 report.Column("notice_start", "公示开始", "date"), report.Column("notice_end", "公示结束", "date"),
+                 report.Column("confirmed_on", "农户确认日期", "date"), report.Column("decided_on", "办结日期", "date"),
+                 report.Column("clock", "办理时限"), report.Column("rejection_reason", "不予退出理由"),
+                 report.Column("lead_id", "办理编号", "code")]
+    prefix = scope.narrow(region).prefix if region else scope.prefix
+    heading = report.Heading(f"{year}年贫困户退出名单", report.region_label(prefix), clock.today(at))
+    return report.write_report(out, [
+        report.Sheet("退出名单", cases, case_cols, title=f"{year}年贫困户退出名单（逐户）", count_unit="户"),
+        report.Sheet("按村汇总", counts, summary_cols, title=f"{year}年贫困户退出进度（按村）"),
+    ], heading)
+
+
+class ExitListEmpty(ValueError):
+    """No exit case in the region and year; the message says what to do."""

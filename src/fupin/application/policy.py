@@ -14,6 +14,7 @@ import os
 from functools import lru_cache
 
 from fupin.engine.policy import PARAMETER_LABELS, PolicySet, load_policies, shipped_policy
+from fupin.engine import rules
 
 ENV = "FUPIN_POLICY"
 
@@ -75,6 +76,32 @@ def values(policy: PolicySet, year: int, region: str = "") -> list[dict]:
         zh, en = PARAMETER_LABELS.get(parameter, (parameter, parameter))
         found = policy.lookup(parameter, year, region or None)
         value, path, source, confidence = found if found is not None else (None, "", "", "")
-        rows.append({"parameter": parameter, "label_zh": zh, "label_en": en, "value": value,
+        rows.append({"parameter": parameter, "label_zh": zh, "label_en": en, "value": value, "shown": shown_value(value),
                      "file": path, "source": source, "confidence": confidence, "needed": parameter in needed})
     return rows
+
+
+# The groups of a table-valued parameter (the MPI's dimensions) as people name them.
+GROUP_LABELS = {"income": "收入", "needs": "两不愁", "guarantees": "三保障和饮水安全"}
+
+
+def shown_value(value):
+    """A value as a page shows it: a table (the MPI's weights) as "两不愁 1/3（不愁吃 1/2、不愁穿 1/2）；…"
+    with the indicators by their labels, anything else as it is."""
+    if not isinstance(value, dict):
+        return value
+    parts = []
+    for group, entry in value.items():
+        if isinstance(entry, dict) and "indicators" in entry:
+            inner = "、".join(f"{_indicator(k)} {w}" for k, w in entry["indicators"].items())
+            parts.append(f"{GROUP_LABELS.get(group, group)} {entry.get('weight', '')}（{inner}）")
+        else:
+            parts.append(f"{GROUP_LABELS.get(group, _indicator(group))} {entry}")
+    return "；".join(parts)
+
+
+def _indicator(key: str) -> str:
+    try:
+        return rules.label("indicator", key)
+    except KeyError:
+        return key

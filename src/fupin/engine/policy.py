@@ -22,6 +22,7 @@ parameter, the year and the province, in Chinese and English.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -57,6 +58,8 @@ PARAMETER_LABELS: dict[str, tuple[str, str]] = {
     "listed_village_incidence_min": ("挂牌督战村贫困发生率下限", "listed-supervision village minimum incidence"),
     "identification_max_days": ("识别认定时限（天）", "identification deadline, days"),
     "notice_min_days": ("公示最少天数", "minimum public-notice days"),
+    "exit_review_max_days": ("贫困户退出：民主评议时限（天）", "household exit: village review deadline, days"),
+    "exit_max_days": ("贫困户退出：县级审批时限（天）", "household exit: county approval deadline, days"),
     "verification_max_working_days": ("入户核实时限（工作日）", "home-verification deadline, working days"),
     "zone": ("所属区域（东中西部）", "zone (east/central/west)"),
     # spec/assistance.md section 4
@@ -76,6 +79,24 @@ PARAMETER_LABELS: dict[str, tuple[str, str]] = {
     "shock_wage_share_min": ("务工中断风险：工资性收入占比下限", "minimum wage share for the work-loss shock"),
     "income_check_tolerance": ("帮扶收入与登记收入比对容差（元）", "tolerance of the assistance-income check, yuan"),
     "national_hotline": ("全国咨询服务热线", "national hotline"),
+    # supervision-analytics.md A and B (listed supervision, rectification ledger)
+    "listed_deep_poverty": ("深度贫困地区挂牌督战（1 是，0 否）", "list deep-poverty areas with poor people left (1/0)"),
+    "problem_claim_days": ("问题签收期限（天）", "days to claim a problem"),
+    "problem_deadline_days": ("问题整改时限（天）", "days to rectify a problem"),
+    "problem_immediate_days": ("立行立改问题整改时限（天）", "days to rectify an immediate problem"),
+    "problem_escalation_step_days": ("问题超期逐级上报间隔（天）", "days overdue per escalation level"),
+    # supervision-analytics.md C and D (third-party sampling, MPI)
+    "sample_villages": ("第三方评估抽样村数", "villages sampled per assessment"),
+    "sample_poor_village_share": ("抽样村中贫困村比例", "share of poor villages in the village sample"),
+    "sample_households_per_village": ("每村抽样户数", "households sampled per village"),
+    "sample_registered_share": ("每村抽样户中建档立卡户比例", "share of registered households per village"),
+    "sample_reserve_share": ("备选户比例", "share of reserve households"),
+    "sample_confidence_level": ("置信水平", "confidence level"),
+    "assess_wrong_exit_max": ("错退率上限", "maximum wrong-exit rate"),
+    "assess_missed_max": ("漏评率上限", "maximum missed-household rate"),
+    "assess_approval_min": ("群众认可度下限", "minimum public approval"),
+    "mpi_weights": ("多维贫困指数维度与指标权重", "MPI dimension and indicator weights"),
+    "mpi_k": ("多维贫困临界值k", "MPI poverty cutoff k"),
 }
 
 # Parameters the assessment of section 1 needs for every year.
@@ -91,7 +112,7 @@ MONITORING_PARAMETERS = (
 # Parameters of the village and county aggregates (section 4).
 REGION_PARAMETERS = (
     "exit_incidence", "exit_incidence_west", "listed_village_poor_min",
-    "listed_village_incidence_min",
+    "listed_village_incidence_min", "listed_deep_poverty",
 )
 # The year from which a monitoring line is required (rules.md section 2).
 MONITORING_FROM_YEAR = 2020
@@ -342,6 +363,10 @@ class PolicySet:
         schema: dict[str, pl.DataType] = {"policy_key": pl.String, "policy": pl.String, "policy_title": pl.String}
         for p in params:
             values = [v for v in rows[p] if v is not None]
+            if any(isinstance(v, dict) for v in values):
+                # A table-valued parameter (mpi_weights) travels as its JSON text in a frame.
+                rows[p] = [None if v is None else json.dumps(v, ensure_ascii=False, sort_keys=True) for v in rows[p]]
+                values = rows[p]
             schema[p] = pl.String if any(isinstance(v, str) for v in values) else pl.Float64
             schema[f"source_{p}"] = pl.String
         return pl.DataFrame(rows, schema=schema)

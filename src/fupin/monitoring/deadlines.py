@@ -7,6 +7,10 @@
 * A lead is overdue on the day after its due date. Until it is verified the verification
   clock runs; after that the decision clock.
 The year of a parameter is the year the lead was received, the region its village.
+
+A household exit (贫困户退出) has its own two clocks: the village review (民主评议 and the start
+of 公示) is due ``exit_review_max_days`` calendar days after the proposal, the county's approval
+``exit_max_days`` days after it.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import numpy as np
 
 from fupin.engine.policy import PolicySet
 from fupin.monitoring import clock
-from fupin.monitoring.models import OPEN_STATES, State
+from fupin.monitoring.models import OPEN_STATES, Purpose, State
 
 
 def parameter(policy: PolicySet, name: str, year: int, region_code: str):
@@ -29,8 +33,11 @@ def add_working_days(start: date, days: int) -> date:
     return np.busday_offset(np.datetime64(start, "D"), int(days), roll="forward").astype(date)
 
 
-def due_dates(policy: PolicySet, received: date, region_code: str) -> tuple[date, date]:
-    """(verification due, decision due) for a lead received on ``received`` in ``region_code``."""
+def due_dates(policy: PolicySet, received: date, region_code: str, purpose: str = "") -> tuple[date, date]:
+    """(first step due, decision due) for a lead received on ``received`` in ``region_code``."""
+    if purpose == Purpose.EXIT:
+        review = received + timedelta(days=int(parameter(policy, "exit_review_max_days", received.year, region_code)))
+        return review, received + timedelta(days=int(parameter(policy, "exit_max_days", received.year, region_code)))
     verify = add_working_days(received, parameter(policy, "verification_max_working_days", received.year, region_code))
     decide = received + timedelta(days=int(parameter(policy, "identification_max_days", received.year, region_code)))
     return verify, decide
@@ -38,7 +45,7 @@ def due_dates(policy: PolicySet, received: date, region_code: str) -> tuple[date
 
 @dataclass(frozen=True)
 class Clock:
-    which: str          # verify | decide | closed
+    which: str          # verify | decide | review | exit | closed
     due: date | None
     days_left: int | None
     overdue: bool
@@ -47,7 +54,7 @@ class Clock:
     def label(self) -> str:
         if self.which == "closed" or self.due is None:
             return "已办结"
-        what = "入户核实" if self.which == "verify" else "认定"
+        what = {"verify": "入户核实", "review": "民主评议", "exit": "退出审批"}.get(self.which, "认定")
         if self.overdue:
             return f"{what}已超期 {-self.days_left} 天"
         return f"{what}剩余 {self.days_left} 天（{self.due:%Y-%m-%d} 前）"
@@ -57,6 +64,9 @@ def clock_of(lead, at: datetime | None = None) -> Clock:
     if lead.state not in OPEN_STATES:
         return Clock("closed", None, None, False)
     today = clock.today(at)
-    which, due = ("verify", lead.verify_due) if lead.state == State.NEW else ("decide", lead.decide_due)
+    if lead.purpose == Purpose.EXIT:
+        which, due = ("review", lead.verify_due) if lead.state == State.NEW else ("exit", lead.decide_due)
+    else:
+        which, due = ("verify", lead.verify_due) if lead.state == State.NEW else ("decide", lead.decide_due)
     days_left = (due - today).days
     return Clock(which, due, days_left, days_left < 0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import polars as pl
@@ -18,9 +19,9 @@ from django.http import Http404
 
 from fupin.accounts.scoping import Scope
 from fupin.assessments.models import Verdict
-from fupin.engine import idnumber, rules
+from fupin.engine import facts, idnumber, rules
 from fupin.engine.policy import PolicySet
-from fupin.monitoring import clock, deadlines
+from fupin.monitoring import clock, deadlines, workflow
 from fupin.monitoring.models import OPEN_STATES, Channel, Lead, LeadStep, Purpose, State
 from fupin.monitoring.workflow import currently_monitored, household_without_labour
 from fupin.registry import bulk
@@ -55,7 +56,7 @@ def _household_of(scope: Scope, id_number: str) -> tuple[str, int] | None:
 
 def _create_single(policy: PolicySet, *, channel: str, at: datetime, region_code: str, scope: Scope | None = None,
                    **values) -> Lead:
-    verify_due, decide_due = deadlines.due_dates(policy, clock.today(at), region_code)
+    verify_due, decide_due = deadlines.due_dates(policy, clock.today(at), region_code, values.get("purpose", ""))
     actor = scope.actor if scope is not None else None
     lead = Lead.objects.create(channel=channel, received_at=at, region_code=region_code, verify_due=verify_due,
                                decide_due=decide_due, created_by=actor, **values)
@@ -141,14 +142,22 @@ def _existing_keys(keys: list[str]) -> set[str]:
     return found
 
 
-def _deadline_columns(policy: PolicySet, frame: pl.DataFrame, at: datetime) -> pl.DataFrame:
-    """verify_due and decide_due per lead from the policy of its province (column expressions)."""
+def _deadline_columns(policy: PolicySet, frame: pl.DataFrame, at: datetime, purpose: str = "") -> pl.DataFrame:
+    """verify_due and decide_due per lead from the policy of its province (column expressions);
+    the same rule as :func:`deadlines.due_dates`, for many leads at once."""
     received = clock.today(at)
-    params = ("verification_max_working_days", "identification_max_days")
+    exit_ = purpose == Purpose.EXIT
+    params = (("exit_review_max_days", "exit_max_days") if exit_
+              else ("verification_max_working_days", "identification_max_days"))
     table = policy.frame(received.year, frame["region_code"].unique().to_list(), needed=params, parameters=params)
     out = frame.with_columns(policy.policy_key_expr(pl.col("region_code"))).join(
         table.select("policy_key", *params), on="policy_key", how="left")
     start = pl.lit(received, dtype=pl.Date)
+    if exit_:
+        return out.with_columns(
+            verify_due=start + pl.duration(days=pl.col("exit_review_max_days").cast(pl.Int64)),
+            decide_due=start + pl.duration(days=pl.col("exit_max_days").cast(pl.Int64)),
+        ).drop("policy_key", *params)
     return out.with_columns(
         verify_due=start.dt.add_business_days(pl.col("verification_max_working_days").cast(pl.Int32), roll="forward"),
         decide_due=start + pl.duration(days=pl.col("identification_max_days").cast(pl.Int64)),
@@ -173,14 +182,14 @@ def bulk_create_leads(scope: Scope, policy: PolicySet, frame: pl.DataFrame, *, c
     new = frame.filter(~pl.col("natural_key").is_in(list(existing)))
     if new.height == 0:
         return 0, frame.height
-    new = _deadline_columns(policy, new, at)
+    new = _deadline_columns(policy, new, at, purpose)
     ops = connection.ops
     received = ops.adapt_datetimefield_value(at)
     constants = {
         "channel": channel, "kind": kind, "purpose": purpose, "state": State.NEW, "receipt": None, "phone": "",
         "hardship_type": "", "hardship_text": "", "consent_at": None, "received_at": received,
         "authorisation_signed": False, "authorisation_on": None, "notice_start": None, "notice_end": None,
-        "decided_at": None, "rejection_reason": "", "elimination_type": "", "eliminated_on": None,
+        "confirmed_on": None, "decided_at": None, "rejection_reason": "", "elimination_type": "", "eliminated_on": None,
         "review_flag": False, "review_reason": "", "created_by_id": getattr(scope.actor, "pk", None),
         "updated_at": received,
     }
@@ -282,3 +291,55 @@ def start_elimination(scope: Scope, policy: PolicySet, household_id: str, *, now
     return _create_single(policy, channel=Channel.CADRE, at=at, region_code=household.region_code, scope=scope,
                           purpose=Purpose.ELIMINATION, natural_key=key, household_id=household.household_id,
                           year=household.year, evidence={})
+
+
+@dataclass
+class ExitProposals:
+    created: int = 0
+    existing: int = 0
+    refused: dict[str, str] = field(default_factory=dict)  # household_id -> reason (households asked by id)
+    not_eligible: int = 0  # households of the region that cannot exit now (not asked by id)
+
+
+def propose_exits(scope: Scope, policy: PolicySet, *, year: int, household_ids: list[str] | None = None,
+                  now: datetime | None = None) -> ExitProposals:
+    """预退出: the village proposes registered poor households whose current verdict of ``year``
+    meets the standard; one exit lead per household and year (idempotent by natural key).
+
+    Without ``household_ids`` every eligible household of the scope is proposed; with them, each
+    one that cannot exit comes back with its reason (:func:`workflow.exit_refusal`'s rule)."""
+    if not scope.can_edit:
+        raise IntakeError("您的角色不能提出贫困户退出 (your role may not propose exits)")
+    at = now or clock.now()
+    households = bulk.read_households(scope, year).select("household_id", "year", "region_code", "registered",
+                                                          "poverty_status")
+    if household_ids is not None:
+        households = households.filter(pl.col("household_id").is_in(household_ids))
+    verdicts = pl.DataFrame(
+        list(Verdict.objects.within(scope).filter(year=year, current=True)
+             .values_list("household_id", "meets_standard")),
+        schema={"household_id": pl.String, "meets_standard": pl.String}, orient="row")
+    frame = households.join(verdicts, on="household_id", how="left").with_columns(facts.remaining_poor())
+    eligible = frame.filter(pl.col("remaining_poor") & (pl.col("meets_standard") == "yes"))
+    out = ExitProposals(not_eligible=frame.height - eligible.height)
+    if household_ids is not None:
+        found = set(frame["household_id"].to_list())
+        for household_id in household_ids:
+            if household_id not in found:
+                out.refused[household_id] = (f"户 {household_id} {year}年不在您的管辖范围内 "
+                                             f"(household not found in your region for {year})")
+        for row in frame.join(eligible, on="household_id", how="anti").iter_rows(named=True):
+            household = Household.objects.within(scope).get(household_id=row["household_id"], year=year)
+            out.refused[row["household_id"]] = workflow.exit_refusal(scope, household) or ""
+    heads = bulk.query_frame(
+        f"SELECT household_id, name FROM {_q(Member._meta.db_table)} WHERE year = %s AND relationship = %s",
+        [year, "户主"], {"household_id": pl.String(), "name": pl.String()},
+    ).unique("household_id", keep="first")
+    leads = eligible.join(heads, on="household_id", how="left").select(
+        natural_key=pl.format("exit:{}:{}", pl.col("household_id"), pl.col("year")),
+        household_id="household_id", year="year", region_code="region_code", name="name",
+        id_number=pl.lit(""), evidence=pl.format('{{"verdict": "yes", "year": {}}}', pl.col("year")),
+    )
+    out.created, out.existing = bulk_create_leads(scope, policy, leads, channel=Channel.CADRE,
+                                                  purpose=Purpose.EXIT, at=at, note="预退出（村提出）")
+    return out

@@ -20,18 +20,31 @@ class Channel(models.TextChoices):
 class Purpose(models.TextChoices):
     IDENTIFICATION = "identification", "监测对象识别 (identification)"
     ELIMINATION = "elimination", "风险消除 (risk elimination)"
+    EXIT = "exit", "贫困户退出 (household exit)"
 
 
 class State(models.TextChoices):
     NEW = "new", "待入户核实 (awaiting home verification)"
     VERIFIED = "verified", "已入户核实 (verified at home)"
     NOTICE = "notice", "村级评议公示中 (village review and public notice)"
+    CONFIRMED = "confirmed", "农户已签字确认 (confirmed by the household)"
     TOWN_REVIEWED = "town_reviewed", "乡镇已审核 (reviewed by the town)"
     APPROVED = "approved", "县级已审批 (approved by the county)"
     REJECTED = "rejected", "不予认定 (rejected)"
 
 
-OPEN_STATES = (State.NEW, State.VERIFIED, State.NOTICE, State.TOWN_REVIEWED)
+OPEN_STATES = (State.NEW, State.VERIFIED, State.NOTICE, State.CONFIRMED, State.TOWN_REVIEWED)
+
+# A household exit starts where a lead does, but nobody verifies it at home: its first state
+# reads differently; the others read the same.
+EXIT_STATE_LABELS = {State.NEW: "预退出待评议 (proposed for exit, awaiting the village review)"}
+
+
+def state_label(state: str, purpose: str = "") -> str:
+    """The label of a lead's state, in the words of its purpose."""
+    if purpose == Purpose.EXIT and state in EXIT_STATE_LABELS:
+        return EXIT_STATE_LABELS[state]
+    return dict(State.choices).get(state, state)
 
 HARDSHIP_TYPES = (
     ("illness", "因病 (illness)"),
@@ -99,6 +112,7 @@ class Lead(models.Model):
     notice_end = models.DateField("公示结束", null=True, blank=True)
     category = models.CharField("监测对象类别", max_length=16, blank=True, default="", choices=CATEGORY_CHOICES)
     risk_types = models.JSONField("风险类型", default=list, blank=True)
+    confirmed_on = models.DateField("农户签字确认日期", null=True, blank=True)
     decided_at = models.DateTimeField("办结时间", null=True, blank=True)
     rejection_reason = models.TextField("不予认定理由", blank=True, default="")
     elimination_type = models.CharField("消除方式", max_length=8, blank=True, default="", choices=ELIMINATION_TYPES)

@@ -10,7 +10,7 @@ from django.db.models.functions import Substr
 
 from fupin import divisions
 from fupin.accounts.scoping import Scope, get_scoped
-from fupin.engine import idnumber, rules
+from fupin.engine import facts, idnumber, rules
 from fupin.monitoring import clock, deadlines
 from fupin.monitoring.models import (
     OPEN_STATES,
@@ -20,6 +20,7 @@ from fupin.monitoring.models import (
     MatchBatch,
     Purpose,
     State,
+    state_label,
 )
 from fupin.registry import selectors as registry_selectors
 from fupin.registry.models import Household, Member, Region
@@ -140,6 +141,8 @@ def notice_rows(scope: Scope, village: str, *, start: date | None = None) -> tup
         key = (lead.household_id, lead.year)
         if lead.purpose == Purpose.IDENTIFICATION:
             what = f"拟纳入监测对象：{rules.label('category', lead.category) if lead.category else ''}"
+        elif lead.purpose == Purpose.EXIT:
+            what = "拟退出贫困户（预退出）"
         else:
             what = f"拟风险消除：{lead.elimination_type}"
         rows.append({"head": heads.get(key) or lead.name, "group": hamlets.get(key) or "", "what": what})
@@ -167,3 +170,50 @@ def public_status(receipt: str) -> dict | None:
     return {"state": lead.get_state_display(), "rejected": lead.state == State.REJECTED,
             "reason": lead.rejection_reason if lead.state == State.REJECTED else "",
             "received": clock.today(lead.received_at)}
+
+
+EXIT_COLUMNS = ("lead_id", "household_id", "year", "region_code", "village", "town", "group", "head_name",
+                "population", "state", "state_label", "proposed_on", "notice_start", "notice_end", "confirmed_on",
+                "decided_on", "rejection_reason", "clock", "overdue")
+
+
+def exit_cases(scope: Scope, *, year: int, region: str | None = None, at: datetime | None = None):
+    """The household exits (贫困户退出) of ``year`` inside the scope, one row per case, by village
+    then 户编号: who, where, the step reached, its dates and clock (a Polars frame)."""
+    import polars as pl
+
+    area = scope.narrow(region) if region else scope
+    leads = list(Lead.objects.within(area).filter(purpose=Purpose.EXIT, year=year).order_by("region_code",
+                                                                                           "household_id"))
+    households = {h.household_id: h for h in Household.objects.within(area).filter(
+        year=year, household_id__in=[lead.household_id for lead in leads]).annotate(
+        living=Count("members", filter=Q(members__member_status=facts.LIVING_STATUS)))}
+    names = dict(Region.objects.within(area).filter(
+        code__in={c for lead in leads for c in (lead.region_code, lead.region_code[:9].ljust(12, "0"))})
+        .values_list("code", "name"))
+    rows = []
+    for lead in leads:
+        household = households.get(lead.household_id)
+        lead_clock = deadlines.clock_of(lead, at)
+        rows.append({
+            "lead_id": lead.pk, "household_id": lead.household_id, "year": lead.year, "region_code": lead.region_code,
+            "village": names.get(lead.region_code, ""), "town": names.get(lead.region_code[:9].ljust(12, "0"), ""),
+            "group": getattr(household, "hamlet", "") or "", "head_name": lead.name,
+            "population": getattr(household, "living", None),
+            "state": lead.state, "state_label": _zh(state_label(lead.state, lead.purpose)),
+            "proposed_on": clock.today(lead.received_at), "notice_start": lead.notice_start,
+            "notice_end": lead.notice_end, "confirmed_on": lead.confirmed_on,
+            "decided_on": clock.today(lead.decided_at) if lead.decided_at else None,
+            "rejection_reason": lead.rejection_reason, "clock": lead_clock.label, "overdue": lead_clock.overdue,
+        })
+    schema = {"lead_id": pl.Int64, "household_id": pl.String, "year": pl.Int32, "region_code": pl.String,
+              "village": pl.String, "town": pl.String, "group": pl.String, "head_name": pl.String,
+              "population": pl.Int64, "state": pl.String, "state_label": pl.String, "proposed_on": pl.Date,
+              "notice_start": pl.Date, "notice_end": pl.Date, "confirmed_on": pl.Date, "decided_on": pl.Date,
+              "rejection_reason": pl.String, "clock": pl.String, "overdue": pl.Boolean}
+    return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+
+
+def _zh(label: str) -> str:
+    """The Chinese half of a bilingual choice label ("已审批 (approved)" → "已审批")."""
+    return label.split(" (")[0]

@@ -22,6 +22,18 @@ identification and elimination leads go the same way::
 * ``reject`` (the role owning the current step): a reason is required; the farmer sees it with
   the receipt number.
 
+The household exit (贫困户退出, ``purpose = exit``) runs on the same table, on its own path::
+
+    new (预退出, proposed by the village for a registered poor household whose current verdict is
+         达标) ──village_review──▶ notice ──household_confirm──▶ confirmed ──town_review──▶
+         town_reviewed ──county_approve──▶ approved  (─reject─▶ rejected from any open state)
+
+* ``village_review`` (民主评议 and 公示) starts the same notice with the same minimum days.
+* ``household_confirm`` (农户签字确认, village): the household signs that it agrees to exit.
+* ``town_review`` only after the notice ended; ``county_approve`` marks the registry rows of the
+  lead's year and later 已脱贫 with ``exit_year`` = the lead's year (with history); refused when
+  the household's current verdict of that year is no longer 达标.
+
 Administrators (and the command line) may take every step. Every step is one :class:`LeadStep`
 row. A lead outside the scope is not found (404), whatever the role. Steps lock the lead row
 (``select_for_update``), so of two concurrent approvals the second sees the new state and is
@@ -39,6 +51,7 @@ from django.http import Http404
 
 from fupin.accounts.roles import Role
 from fupin.accounts.scoping import SYSTEM, Scope, get_scoped
+from fupin.assessments.models import Verdict
 from fupin.engine import facts, rules
 from fupin.engine.policy import PolicySet
 from fupin.monitoring import clock, deadlines
@@ -50,6 +63,7 @@ from fupin.monitoring.models import (
     LeadStep,
     Purpose,
     State,
+    state_label,
 )
 from fupin.registry.models import Household
 
@@ -66,14 +80,26 @@ class Step:
     from_states: tuple[str, ...]
     to_state: str
     roles: frozenset[str]
+    # The household exit's own path where it differs (``()``: the step is not on that path).
+    exit_from: tuple[str, ...] | None = None
+
+    def sources(self, purpose: str) -> tuple[str, ...]:
+        """The states this step may be taken from for a lead of ``purpose``."""
+        if purpose == Purpose.EXIT and self.exit_from is not None:
+            return self.exit_from
+        return self.from_states
 
 
 STEPS: dict[str, Step] = {
     s.action: s for s in (
-        Step("verify", "入户核实", "verify at home", (State.NEW,), State.VERIFIED, frozenset({Role.VILLAGE})),
+        Step("verify", "入户核实", "verify at home", (State.NEW,), State.VERIFIED, frozenset({Role.VILLAGE}),
+             exit_from=()),
         Step("village_review", "村级评议并公示", "village review and public notice", (State.VERIFIED,), State.NOTICE,
-             frozenset({Role.VILLAGE})),
-        Step("town_review", "乡镇审核", "town review", (State.NOTICE,), State.TOWN_REVIEWED, frozenset({Role.TOWN})),
+             frozenset({Role.VILLAGE}), exit_from=(State.NEW,)),
+        Step("household_confirm", "农户签字确认", "household signs its agreement", (), State.CONFIRMED,
+             frozenset({Role.VILLAGE}), exit_from=(State.NOTICE,)),
+        Step("town_review", "乡镇审核", "town review", (State.NOTICE,), State.TOWN_REVIEWED, frozenset({Role.TOWN}),
+             exit_from=(State.CONFIRMED,)),
         Step("county_approve", "县级审批", "county approval", (State.TOWN_REVIEWED,), State.APPROVED,
              frozenset({Role.COUNTY})),
         Step("reject", "不予认定", "reject", tuple(OPEN_STATES), State.REJECTED,
@@ -82,7 +108,7 @@ STEPS: dict[str, Step] = {
 }
 # Who owns a lead in each open state: that role may reject it there.
 OWNER = {State.NEW: Role.VILLAGE, State.VERIFIED: Role.VILLAGE, State.NOTICE: Role.TOWN,
-         State.TOWN_REVIEWED: Role.COUNTY}
+         State.CONFIRMED: Role.TOWN, State.TOWN_REVIEWED: Role.COUNTY}
 ALL_STEPS = {Role.ADMIN, SYSTEM}
 
 
@@ -101,8 +127,8 @@ def _refusal(scope: Scope, lead: Lead, action: str) -> str | None:
     step = STEPS.get(action)
     if step is None:
         return f"未知的操作 {action} (unknown step)"
-    if lead.state not in step.from_states:
-        return (f"线索当前状态为“{lead.get_state_display()}”，不能进行“{step.zh}” "
+    if lead.state not in step.sources(lead.purpose):
+        return (f"线索当前状态为“{state_label(lead.state, lead.purpose).split(' (')[0]}”，不能进行“{step.zh}” "
                 f"(the lead is {lead.state}; '{step.en}' is not possible now)")
     if scope.role in ALL_STEPS:
         return None
@@ -235,7 +261,7 @@ def _do_village_review(scope: Scope, policy: PolicySet, lead: Lead, today: date,
         if not risks:
             raise StepRefused("请至少选择一种风险类型 (choose at least one risk type)")
         lead.category, lead.risk_types = category, risks
-    else:
+    elif lead.purpose == Purpose.ELIMINATION:
         kind = params.get("elimination_type") or lead.elimination_type
         if kind not in rules.ELIMINATION_TYPES:
             raise StepRefused("请选择消除方式：帮扶消除 或 自然消除 (choose the elimination type)")
@@ -243,6 +269,52 @@ def _do_village_review(scope: Scope, policy: PolicySet, lead: Lead, today: date,
     lead.notice_start, lead.notice_end = start, start + timedelta(days=days - 1)
     return {"notice_start": lead.notice_start, "notice_end": lead.notice_end, "category": lead.category,
             "risk_types": lead.risk_types, "elimination_type": lead.elimination_type}
+
+
+def _do_household_confirm(scope: Scope, policy: PolicySet, lead: Lead, today: date, params: dict) -> dict:
+    if not params.get("signed"):
+        raise StepRefused("须由农户签字确认同意退出后方可继续 (the household must sign its agreement to exit)")
+    on = params.get("confirmed_on") or today
+    if on > today:
+        raise StepRefused("签字确认日期不能晚于今天 (the signing date cannot be in the future)")
+    lead.confirmed_on = on
+    return {"confirmed_on": on}
+
+
+def current_verdict(household_id: str, year: int, scope: Scope) -> str | None:
+    """The household's current stored verdict (达标 = ``yes``) for ``year``, or None before any run."""
+    return (Verdict.objects.within(scope).filter(household_id=household_id, year=year, current=True)
+            .values_list("meets_standard", flat=True).first())
+
+
+def exit_refusal(scope: Scope, household: Household) -> str | None:
+    """Why this household cannot (now) be taken out of poverty, or None: it must be a registered
+    household still poor (未脱贫 or 返贫) whose current verdict of the year meets the standard."""
+    still_poor = facts.evaluate(facts.remaining_poor(),
+                                {"registered": household.registered, "poverty_status": household.poverty_status},
+                                {"registered": pl.Boolean, "poverty_status": pl.String})
+    if not still_poor:
+        status = household.poverty_status if household.registered else facts.GENERAL_HOUSEHOLD
+        return (f"户 {household.household_id} 的脱贫状态为“{status}”，只有未脱贫或返贫的建档立卡户可以退出 "
+                "(only a registered household still in poverty can exit)")
+    verdict = current_verdict(household.household_id, household.year, scope)
+    if verdict != "yes":
+        shown = rules.VALUE_LABELS["meets_standard"].get(verdict, verdict) if verdict else "尚未评估"
+        return (f"户 {household.household_id} {household.year}年的评估结果为“{shown}”，达标后方可退出 "
+                f"(the household's {household.year} verdict is {verdict or 'missing'}; it must meet the standard)")
+    return None
+
+
+def _approve_exit(scope: Scope, lead: Lead, households: list[Household]) -> dict:
+    refusal = exit_refusal(scope, households[0])
+    if refusal:
+        raise StepRefused(refusal)
+    reason = f"贫困户退出 {lead.pk}：{STEPS['county_approve'].zh}"
+    for h in households:
+        h.poverty_status = "已脱贫"
+        h.exit_year = lead.year
+        _save_household(h, scope, reason)
+    return {"poverty_status": "已脱贫", "exit_year": lead.year}
 
 
 def _do_town_review(scope: Scope, policy: PolicySet, lead: Lead, today: date, params: dict) -> dict:
@@ -266,6 +338,8 @@ def _quick_elimination(policy: PolicySet, household: Household, eliminated_on: d
 
 def _do_county_approve(scope: Scope, policy: PolicySet, lead: Lead, today: date, params: dict) -> dict:
     households = _households(scope, lead)
+    if lead.purpose == Purpose.EXIT:
+        return _approve_exit(scope, lead, households)
     first = households[0]
     reason = f"监测线索 {lead.pk}：{STEPS['county_approve'].zh}"
     if lead.purpose == Purpose.IDENTIFICATION:
@@ -315,7 +389,8 @@ def _do_reject(scope: Scope, policy: PolicySet, lead: Lead, today: date, params:
     return {"reason": lead.rejection_reason, "at_state": lead.state}
 
 
-_DO = {"verify": _do_verify, "village_review": _do_village_review, "town_review": _do_town_review,
+_DO = {"verify": _do_verify, "village_review": _do_village_review, "household_confirm": _do_household_confirm,
+       "town_review": _do_town_review,
        "county_approve": _do_county_approve, "reject": _do_reject}
 
 
@@ -335,11 +410,14 @@ def _apply(scope: Scope, policy: PolicySet, lead: Lead, action: str, at: datetim
 
 
 def apply_step(scope: Scope, policy: PolicySet, lead_id: int, action: str, *, now: datetime | None = None,
-               **params) -> Lead:
-    """Take one step on one lead; raises StepRefused, or Http404 outside the scope."""
+               purpose: str | None = None, **params) -> Lead:
+    """Take one step on one lead; raises StepRefused, or Http404 outside the scope (or when the
+    lead is not of ``purpose``, when given: an exit case number never reaches a monitoring lead)."""
     at = now or clock.now()
     with transaction.atomic():
         lead = _lock(scope, lead_id)
+        if purpose is not None and lead.purpose != purpose:
+            raise Http404("no such case")
         return _apply(scope, policy, lead, action, at, params)
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from fupin.engine import facts
 from fupin.engine import policy as engine_policy
 from fupin.engine import rules as R
 
@@ -117,13 +118,31 @@ def step_label(action: str) -> str:
     return step.en if lang() == "en" else step.zh
 
 
-def state_label(state: str) -> str:
-    """A lead state (``new`` …) by the label of its choice."""
-    from fupin.monitoring.models import State
+# The registry's statuses are Chinese code values of the exchange format; English pages name them.
+_STATUS_EN = {"未脱贫": "not yet out of poverty", "已脱贫": "out of poverty", "返贫": "returned to poverty",
+              facts.GENERAL_HOUSEHOLD: "general household", facts.STATUS_NOT_GIVEN: "not given"}
+
+
+def status_label(status: str | None) -> str:
+    """A registry status (脱贫状态 or 一般农户) in the page's language."""
+    if not status:
+        return "—"
+    return _STATUS_EN.get(status, status) if lang() == "en" else status
+
+
+def category_code_label(code: str | None) -> str:
+    """A registry 监测对象类别 code (脱贫不稳定户 …) by its lead category's label."""
+    key = R.category_key(code)
+    return rule_label("category", key) if key else (code or "")
+
+
+def state_label(state: str, purpose: str = "") -> str:
+    """A lead state (``new`` …) by the label of its choice, in the words of the lead's purpose."""
+    from fupin.monitoring.models import state_label as label
 
     if not state:
         return "—"
-    return bilingual(dict(State.choices).get(state, state))
+    return bilingual(label(state, purpose))
 
 
 def actor_label(who: str) -> str:

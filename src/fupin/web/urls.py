@@ -1,7 +1,7 @@
 from django.urls import include, path, re_path
 
 import fupin.web.converters  # noqa: F401 — registers id, year, village, household
-from fupin.web.views import audit, auth, households, policy, worklists
+from fupin.web.views import assistance, audit, auth, households, policy, worklists
 
 app_name = "web"
 
@@ -21,9 +21,22 @@ urlpatterns = [
     path("households/<household:household_id>/<year:year>/reveal/", households.reveal, name="household_reveal"),
     path("households/<household:household_id>/<year:year>/elimination/", households.household_elimination,
          name="household_elimination"),
+    path("households/<household:household_id>/<year:year>/exit/", households.household_exit,
+         name="household_exit"),
     path("policy/", policy.policy_page, name="policy"),
     path("audit/", audit.audit_log, name="audit"),
     re_path(rf"^worklists/{CODE}/$", worklists.worklist, name="worklist"),
     re_path(rf"^worklists/{CODE}/export/$", worklists.worklist_export, name="worklist_export"),
     re_path(rf"^dashboard/{CODE}/$", worklists.dashboard, name="dashboard"),
+    path("households/<household:household_id>/<year:year>/measures/new/", assistance.measure_new,
+         name="assistance_measure_new"),
+    path("households/<household:household_id>/plan/<id:action_id>/done/", assistance.action_done,
+         name="assistance_action_done"),
+    path("households/<household:household_id>/<year:year>/coverage/", assistance.household_coverage,
+         name="assistance_household_coverage"),
+    path("households/<household:household_id>/<year:year>/card.pdf", assistance.household_card,
+         name="household_card"),
+    re_path(rf"^assistance/due/{CODE}/$", assistance.plans_due, name="assistance_due"),
+    re_path(rf"^assistance/coverage/{CODE}/$", assistance.coverage, name="assistance_coverage"),
+    re_path(rf"^assistance/coverage/{CODE}/export/$", assistance.coverage_export, name="assistance_coverage_export"),
 ]

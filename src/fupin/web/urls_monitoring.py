@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", views.cadre_new, name="cadre_new"),
     path("bulk/", views.bulk_step, name="bulk"),
     path("overdue/", views.overdue, name="overdue"),
+    path("exits/<year:year>/exits.xlsx", views.exit_lists, name="exit_lists"),
     path("match/", views.match_upload, name="match"),
     path("match/<id:pk>/rejects.xlsx", views.match_rejects, name="match_rejects"),
     path("notice/<village:village>/", views.notice_html, name="notice"),

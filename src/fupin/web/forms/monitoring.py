@@ -131,6 +131,8 @@ class StepForm(forms.Form):
                                          required=False)
     eliminated_on = forms.DateField(label=_("Eliminated on"), required=False)
     reason = forms.CharField(label=_("Reason"), required=False, max_length=2000)
+    signed = forms.BooleanField(label=_("The household has signed its agreement to exit"), required=False)
+    confirmed_on = forms.DateField(label=_("Signed on"), required=False)
 
     def params(self) -> dict:
         data = dict(self.cleaned_data)

@@ -27,8 +27,11 @@ def step_name(action) -> str:
 
 
 @register.filter
-def lead_state(state) -> str:
-    return display.state_label(state)
+def lead_state(state, purpose: str = "") -> str:
+    """``{{ lead|lead_state }}`` (a lead: its state in its purpose's words) or ``{{ state|lead_state:purpose }}``."""
+    if hasattr(state, "purpose"):
+        return display.state_label(state.state, state.purpose)
+    return display.state_label(state, purpose)
 
 
 @register.filter
@@ -156,3 +159,13 @@ def finding_message(finding) -> str:
 @register.filter
 def policy_title(name) -> str:
     return display.policy_title(name)
+
+
+@register.filter
+def status_label(status) -> str:
+    return display.status_label(status)
+
+
+@register.filter
+def category_code_label(code) -> str:
+    return display.category_code_label(code)

@@ -80,7 +80,7 @@ def household_list(request):
         "filters": filters, "years": assessment_selectors.years(scope), "year": year,
         "regions": registry_selectors.subregion_choices(scope), "statuses": registry_selectors.registry_status_choices(),
         "categories": schema.MONITORING_CATEGORIES,
-        "indicators": list(R.labels("indicator").items()),
+        "indicators": list(display.rule_labels("indicator").items()),
     }
     template = "fupin/web/partials/household_rows.html" if request.htmx else "fupin/web/household_list.html"
     return render(request, template, context)
@@ -120,7 +120,7 @@ def _household_context(request, household_id: str, year: int | None):
     incomes = [(display.field_label("households", n), getattr(household, n)) for n in facts.INCOME_ITEMS]
     indicators = []
     if verdict is not None:
-        indicators = [(k, R.label("indicator", k), getattr(verdict, k)) for k in R.INDICATORS]
+        indicators = [(k, display.rule_label("indicator", k), getattr(verdict, k)) for k in R.INDICATORS]
     monitored = currently_monitored(household)
     elimination = (Lead.objects.within(scope).filter(household_id=household.household_id, year=household.year,
                                                       purpose=Purpose.ELIMINATION).order_by("-pk").first()
@@ -142,6 +142,7 @@ def _household_context(request, household_id: str, year: int | None):
         "can_see_sensitive": scope.can_see_sensitive,
         "monitored": monitored,
         "elimination_lead": elimination,
+        "exit": monitoring.exit_status(scope, household) if household.registered else None,
     }
 
 
@@ -278,3 +279,23 @@ def household_elimination(request, household_id: str, year: int):
         return redirect(_detail_url(household))
     messages.success(request, _("Risk elimination started: verify at home, then review and give public notice."))
     return redirect("monitoring:detail", pk=lead.pk)
+
+
+@login_required
+@require_POST
+def household_exit(request, household_id: str, year: int):
+    """预退出: propose this household's exit; its case page takes the next steps."""
+    scope = scope_to(request)
+    household = registry_selectors.household_file(scope, household_id, year)
+    try:
+        outcome = monitoring.propose_exits(scope, policy_provider.current(), year=household.year,
+                                           household_ids=[household.household_id])
+    except (monitoring.IntakeError, PolicyError) as exc:
+        messages.error(request, display.bilingual(str(exc)))
+        return redirect(_detail_url(household))
+    if outcome.refused:
+        messages.error(request, display.bilingual(outcome.refused[household.household_id]))
+        return redirect(_detail_url(household))
+    case = monitoring.exit_status(scope, household).case
+    messages.success(request, _("Exit proposed: hold the village review and public notice, then have the household sign."))
+    return redirect("monitoring:detail", pk=case.pk)

@@ -6,12 +6,16 @@ and a file of any size); the page queues it and sends the user to the job's page
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -52,6 +56,7 @@ def lead_list(request):
         "channels": display.choices(Channel.choices), "purposes": display.choices(Purpose.choices),
         "actions": workflow.STEPS.values(), "step_form": BulkForm(),
         "names": web_selectors.village_names(scope, [lead.region_code for lead in leads]),
+        "exit_year": job_use_cases.default_year(scope) if f.purpose == Purpose.EXIT else None,
     })
 
 
@@ -65,6 +70,7 @@ def lead_detail(request, pk: int):
         "allowed": [workflow.STEPS[a] for a in workflow.allowed_actions(scope, lead)],
         "form": StepForm(), "assistance_form": AssistanceForm(initial={"date": clock.today()}),
         "can_edit": scope.can_edit, "purpose_identification": lead.purpose == Purpose.IDENTIFICATION,
+        "purpose_exit": lead.purpose == Purpose.EXIT,
         "village_name": web_selectors.village_names(scope, [lead.region_code]).get(lead.region_code, lead.region_code),
         "department": display.department_label(lead.kind), "evidence": display.evidence_rows(lead.evidence),
     })
@@ -193,4 +199,20 @@ def match_rejects(request, pk: int):
         return HttpResponse(_("No rejected rows."), status=404, content_type="text/plain; charset=utf-8")
     response = HttpResponse(rejects, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = content_disposition_header(True, f"match-{int(pk)}-rejects.xlsx")
+    return response
+
+
+@login_required
+def exit_lists(request, year: int):
+    """The exit lists (贫困户退出名单) of the user's region, or of ``?region=`` inside it, as Excel."""
+    scope = scope_to(request).narrow(request.GET.get("region") or None)
+    with tempfile.TemporaryDirectory(prefix="fupin-exits-") as folder:
+        try:
+            path = monitoring.exit_lists(scope, year=year, out=Path(folder) / "exits.xlsx")
+        except monitoring.ExitListEmpty as exc:
+            messages.error(request, display.bilingual(str(exc)))
+            return redirect(f"{reverse('monitoring:list')}?purpose=exit")
+        content = path.read_bytes()
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = content_disposition_header(True, f"exits-{year}.xlsx")
     return response
