@@ -303,3 +303,6 @@ def download(request, job_id: RowId, file: str = choice("output", ("output", "re
 
 # Monitoring leads (issue 5) live in their own app; their router shares this API's auth.
 api.add_router("/monitoring/", "fupin.api.monitoring.router")
+api.add_router("/supervision/", "fupin.api.supervision.router")
+# The assistance ledger (issue 12): measures of a household, coverage rates.
+api.add_router("", "fupin.api.assistance.router")

@@ -12,8 +12,10 @@ Readings chosen (tested):
   else unknown (a partial sum would overstate incidence).
 * **Zone**: the regions table row of the code, its town, county or province, else the policy
   parameter ``zone`` (e.g. chongqing.toml sets 西部), else unknown → the ordinary threshold.
-* **Listed supervision**: villages by the 2020 rule; counties when 是否贫困县 = 是 and no
-  摘帽年度 or one after the assessment year; towns are never listed (null).
+* **Listed supervision**: any reason of :func:`listed_reasons` (supervision-analytics.md A.1
+  without ``ranking``): villages by the 2020 rule; counties when 是否贫困县 = 是 and no 摘帽年度
+  or one after the assessment year; any level marked 是否深度贫困 with poor people left when the
+  policy ``listed_deep_poverty`` is 1. Towns have no other reason: null while it is 0.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ def _pad(expr: pl.Expr) -> pl.Expr:
 
 def _regions_frame(regions) -> pl.DataFrame:
     schema = {"region_code": pl.String, "name": pl.String, "registered_rural_population": pl.Int64,
-              "zone": pl.String, "poverty_county": pl.Boolean, "county_exit_year": pl.Int32}
+              "zone": pl.String, "poverty_county": pl.Boolean, "county_exit_year": pl.Int32,
+              "poor_village": pl.Boolean, "deep_poverty": pl.Boolean}
     if regions is None:
         return pl.DataFrame(schema=schema)
     r = regions.collect() if isinstance(regions, pl.LazyFrame) else regions
@@ -43,7 +46,39 @@ def _regions_frame(regions) -> pl.DataFrame:
         _pad(pl.col("region_code").cast(pl.String)).alias("region_code"), pl.col("name"),
         pl.col("registered_rural_population").cast(pl.Int64), pl.col("zone"),
         pl.col("poverty_county"), pl.col("county_exit_year").cast(pl.Int32),
+        pl.col("poor_village").cast(pl.Boolean), pl.col("deep_poverty").cast(pl.Boolean),
     ).unique("region_code", keep="last")
+
+
+regions_frame = _regions_frame
+
+# The reasons of A.1 a rule decides, in the order the spec lists them (``ranking`` is a choice of
+# the user, added by fupin.engine.supervision).
+LISTED_REASONS = ("poor_people", "incidence", "not_exited", "deep_poverty")
+
+
+def listed_reasons(level: str, year: int) -> dict[str, pl.Expr]:
+    """Boolean expressions, one per reason of supervision-analytics.md A.1 (null: the reason does
+    not apply at ``level``), over a region row with its figures, its regions-table flags
+    (``poverty_county``, ``county_exit_year``, ``deep_poverty``) and the policy columns."""
+    none = pl.lit(None, dtype=pl.Boolean)
+    village = level == "village"
+    return {
+        "poor_people": (pl.col("remaining_poor_people") > pl.col("listed_village_poor_min")) if village else none,
+        "incidence": (pl.col("incidence") > pl.col("listed_village_incidence_min")).fill_null(False)
+        if village else none,
+        "not_exited": pl.col("poverty_county").fill_null(False) & (
+            pl.col("county_exit_year").is_null() | (pl.col("county_exit_year") > year)) if level == "county" else none,
+        "deep_poverty": pl.when(pl.col("listed_deep_poverty").cast(pl.Float64) == 1).then(
+            pl.col("deep_poverty").fill_null(False) & (pl.col("remaining_poor_people") > 0)),
+    }
+
+
+def listed_expr(level: str, year: int) -> pl.Expr:
+    """``listed_supervision``: any reason of :func:`listed_reasons` (null when none applies)."""
+    reasons = [e for e in listed_reasons(level, year).values()]
+    return pl.when(pl.any_horizontal([r.is_not_null() for r in reasons])).then(
+        pl.any_horizontal([r.fill_null(False) for r in reasons]))
 
 
 VERDICT_COLUMNS = ("meets_standard", "monitoring_category", *R.INDICATORS)
@@ -140,19 +175,8 @@ def region_summary(assessment: pl.DataFrame | None, households: pl.DataFrame, me
         .otherwise(pl.col("exit_incidence")),
     ).with_columns(exit_eligible=pl.col("projected_incidence") < pl.col("exit_threshold"))
 
-    if level == "village":
-        listed = (pl.col("remaining_poor_people") > pl.col("listed_village_poor_min")) | (
-            pl.col("incidence") > pl.col("listed_village_incidence_min")
-        ).fill_null(False)
-    elif level == "county":
-        c = reg.select(pl.col("region_code").alias("code"), "poverty_county", "county_exit_year")
-        out = out.join(c, on="code", how="left")
-        listed = pl.col("poverty_county").fill_null(False) & (
-            pl.col("county_exit_year").is_null() | (pl.col("county_exit_year") > year)
-        )
-    else:
-        listed = pl.lit(None, dtype=pl.Boolean)
-    out = out.with_columns(listed_supervision=listed)
+    flags = reg.select(pl.col("region_code").alias("code"), "poverty_county", "county_exit_year", "deep_poverty")
+    out = out.join(flags, on="code", how="left").with_columns(listed_supervision=listed_expr(level, year))
 
     names = _names(out["code"].to_list(), reg)
     out = out.with_columns(name=pl.col("code").replace_strict(names, default=None, return_dtype=pl.String),
