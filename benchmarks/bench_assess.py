@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import statistics
 import subprocess
@@ -55,7 +54,10 @@ ROOT = Path(__file__).resolve().parent.parent
 # The loop is the differential test's reference, so the benchmark times a loop proven right
 # (the test folders are packages: import it by package path from the repository root).
 sys.path.insert(0, str(ROOT))
-from tests.engine.reference_rules import PARAMETERS, reference  # noqa: E402
+from tests.engine.reference_rules import PARAMETERS, reference
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import whole_process
 
 DATA = ROOT / "benchmarks" / "data"
 YEAR = 2024
@@ -166,18 +168,10 @@ def agreement(path: Path, k: int) -> tuple[int, int]:
 
 # --- whole process: fupin assess against one DuckDB query ------------------------------------
 
-WHOLE_YEAR = 2021
+WHOLE_YEAR = whole_process.YEAR
 WHOLE_AS_OF = date(WHOLE_YEAR, 12, 31)
-FUPIN = str(Path(sys.executable).with_name("fupin"))
-
-
-def whole_dataset(n: int) -> Path:
-    path = DATA / f"generated_{n}_{WHOLE_YEAR}_s5.parquet"
-    if not (path / "members.parquet").exists():
-        print(f"fupin generate --households {n} --year {WHOLE_YEAR} --seed 5 → {path} (once) …", flush=True)
-        subprocess.run([FUPIN, "generate", "--households", str(n), "--year", str(WHOLE_YEAR), "--seed", "5",
-                        "--out", str(path)], check=True, stdout=subprocess.DEVNULL)
-    return path
+FUPIN = whole_process.FUPIN
+timed = whole_process.timed
 
 
 def baseline_parameters(path: Path) -> dict:
@@ -310,22 +304,8 @@ FROM risk
 """
 
 
-def timed(cmd: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MB) of one child process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        sys.stderr.write(proc.stderr.read().decode(errors="replace"))
-        raise SystemExit(f"failed: {' '.join(cmd[:4])} …")
-    proc.stderr.close()
-    return seconds, usage.ru_maxrss / 1024
-
-
 def whole_process(n: int, runs: int) -> None:
-    path = whole_dataset(n)
+    path = whole_process.dataset(n)
     out = DATA / "whole_process_out"
     out.mkdir(exist_ok=True)
     sql = baseline_sql(path, out / "duckdb.parquet", WHOLE_YEAR, WHOLE_AS_OF, baseline_parameters(path))
