@@ -51,6 +51,25 @@ def using_postgres() -> bool:
     return os.environ.get("FUPIN_DB", "").startswith("postgres")
 
 
+DATABASE_FIXTURES = frozenset({"db", "transactional_db", "live_server", "django_db_setup"})
+
+
+def pytest_collection_modifyitems(config, items):
+    """On the PostgreSQL run, only the tests that reach the database: the engine, file and
+    command-line tests (whose commands open their own SQLite files) already ran on the SQLite
+    run, against the same code, and would only run twice (CI's 12 minutes)."""
+    if not using_postgres():
+        return
+    keep, skip = [], []
+    for item in items:
+        reaches = item.get_closest_marker("django_db") is not None or bool(
+            DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
+        (keep if reaches else skip).append(item)
+    if skip:
+        config.hook.pytest_deselected(items=skip)
+        items[:] = keep
+
+
 @pytest.fixture
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
