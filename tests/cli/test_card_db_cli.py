@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cards")
-    assert fupin("generate", "--households", "200", "--year", "2021", "--seed", "5", "--out", "g.xlsx",
+    assert fupin("generate", "--households", "60", "--year", "2021", "--seed", "5", "--out", "g.xlsx",
                  cwd=folder).returncode == 0
     db = f"sqlite:///{folder / 'c.sqlite3'}"
     assert fupin("import", "g.xlsx", "--db", db, cwd=folder).returncode == 0
