@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import numpy as np
+from django.utils.translation import gettext, gettext_lazy
 
 from fupin.engine.policy import PolicySet
 from fupin.monitoring import clock
@@ -52,12 +53,19 @@ class Clock:
 
     @property
     def label(self) -> str:
+        """In the active language (Chinese by default: lists and workbooks; English pages in English)."""
         if self.which == "closed" or self.due is None:
-            return "已办结"
-        what = {"verify": "入户核实", "review": "民主评议", "exit": "退出审批"}.get(self.which, "认定")
+            return gettext("Procedure completed")
+        what = str(CLOCK_STEPS.get(self.which, CLOCK_STEPS["decide"]))
         if self.overdue:
-            return f"{what}已超期 {-self.days_left} 天"
-        return f"{what}剩余 {self.days_left} 天（{self.due:%Y-%m-%d} 前）"
+            return gettext("%(what)s overdue by %(days)s days") % {"what": what, "days": -self.days_left}
+        return gettext("%(what)s: %(days)s days left (until %(due)s)") % {
+            "what": what, "days": self.days_left, "due": f"{self.due:%Y-%m-%d}"}
+
+
+# The step whose deadline a clock counts down.
+CLOCK_STEPS = {"verify": gettext_lazy("Home verification"), "review": gettext_lazy("Village review"),
+               "exit": gettext_lazy("Exit approval"), "decide": gettext_lazy("Identification decision")}
 
 
 def clock_of(lead, at: datetime | None = None) -> Clock:
