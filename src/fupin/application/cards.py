@@ -67,9 +67,9 @@ def render_village_cards(households: pl.DataFrame, members: pl.DataFrame, ledger
                          all_households: bool = False, policy: PolicySet | None = None,
                          pairings: pl.DataFrame | None = None, cadres: pl.DataFrame | None = None,
                          region_names: dict[str, str] | None = None, actor: str | None = None) -> VillageCards:
-    """The cards of ``village`` from canonical frames (registry of any years, the ledger, and —
-    once they exist — pairings and cadres). UnknownVillage when the code names no village known
-    to the frames or the official table; NoHouseholds when none is to be printed; PolicyMissing
+    """The cards of ``village`` from canonical frames (registry of any years, the ledger and its
+    pairings and cadres — or ``pairings``/``cadres`` given apart). UnknownVillage when the code
+    names no village known to the frames or the official table; NoHouseholds when none is to be printed; PolicyMissing
     when a parameter is unset. Every print is logged (who, when, which village)."""
     if paper not in engine_card.PAPERS:
         raise CardError(f"纸张应为 {'、'.join(PAPERS)}：{paper} (paper must be one of {', '.join(PAPERS)})")
@@ -88,11 +88,14 @@ def render_village_cards(households: pl.DataFrame, members: pl.DataFrame, ledger
             f"{name}（{code}）{year} 年度没有建档立卡户或监测对象；如需为全村每户打印，请加 --all "
             f"(no registered or monitored household in {code} in {year}; add --all to print every household)")
     policy = policy or policy_provider.current()
+    # Section 5: the ledger's pairings and cadres (file or database) unless given apart.
+    pairings = pairings if pairings is not None else ledger.pairings
+    cadres = cadres if cadres is not None else ledger.cadres
     cards = engine_card.village_cards(households, members, ledger, village=code, year=year, policy=policy,
                                       as_of=as_of, paper=paper, all_households=all_households, pairings=pairings,
                                       cadres=cadres, region_names=names)
     pdf = io_card.render_pdf(cards, paper, title=f"{name} {year}年度帮扶明白卡")
-    log.info("明白卡 printed: village=%s year=%s as_of=%s cards=%d paper=%s by=%s", code, year, as_of, len(cards),
+    log.info("household cards printed: village=%s year=%s as_of=%s cards=%d paper=%s by=%s", code, year, as_of, len(cards),
              paper, actor or _who())
     return VillageCards(pdf, len(cards), code, name, year, as_of, paper)
 
