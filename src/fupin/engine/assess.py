@@ -161,7 +161,7 @@ def assess_lazy(households, members, regions=None, *, year: int, policy: PolicyS
         pl.col("elimination").fill_null(""), pl.col("elimination_failed").fill_null(""),
         pl.col("errors"), pl.col("policy").fill_null(policy.identity),
         *_detail_exprs(as_of),
-    )
+    ).sort("region_code", "household_id", nulls_last=True)  # the same file gives the same rows in the same order
 
 
 def _detail_exprs(as_of: date) -> list[pl.Expr]:

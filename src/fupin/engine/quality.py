@@ -76,11 +76,17 @@ def _read_by_checks(frame: pl.DataFrame, columns: dict[str, pl.DataType]) -> pl.
     return frame.select([c for c in frame.columns if c in columns])
 
 
+_BY_KEY = {c.key: c for c in C.CHECKS}
+
+
 def run(households: pl.DataFrame, prepared_members: pl.DataFrame, *, assessment: pl.DataFrame | None = None,
         codes: tuple[str, ...] | None = None) -> pl.DataFrame:
     """The checks (all, or ``codes``) over households and :func:`prepare_members`' table."""
     m = prepared_members
-    h = C.prepare_households(_read_by_checks(households, C.HOUSEHOLD_COLUMNS), m, assessment)
+    # The checks after the assessment read the households and the verdicts, not the members.
+    after_only = codes is not None and all(_BY_KEY[c].needs_assessment for c in codes if c in _BY_KEY)
+    h = C.prepare_households(_read_by_checks(households, C.HOUSEHOLD_COLUMNS), m, assessment,
+                             aggregates=not after_only)
     tables = {"members": m, "households": h}
     out: list[pl.DataFrame] = []
     for check in C.CHECKS:

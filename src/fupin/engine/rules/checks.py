@@ -115,11 +115,15 @@ def prepare_members(members: pl.DataFrame, *, as_of: date | None = None) -> pl.D
 
 
 def prepare_households(households: pl.DataFrame, members: pl.DataFrame,
-                       assessment: pl.DataFrame | None = None) -> pl.DataFrame:
+                       assessment: pl.DataFrame | None = None, *, aggregates: bool = True) -> pl.DataFrame:
     """Every keyed household with its living members' aggregates (``_``-prefixed columns) and, when
-    an assessment is given, the verdict of its exit year and of its own year."""
+    an assessment is given, the verdict of its exit year and of its own year. ``aggregates=False``:
+    the household rows and the verdicts only — what the checks after the assessment read (Q24,
+    Q25), without grouping the members again."""
     h = _with_defaults(households, HOUSEHOLD_COLUMNS)
     h = h.filter(pl.col("household_id").is_not_null() & pl.col("year").is_not_null())
+    if not aggregates:
+        return _with_assessment(h, assessment)
     living = members.filter(pl.col("_living"))
     per_household = living.group_by(KEY).agg(
         pl.len().alias("_population"),
@@ -139,6 +143,10 @@ def prepare_households(households: pl.DataFrame, members: pl.DataFrame,
         _pc=pl.when(facts.income_items_all_empty() & (pl.col("_population") > 0))
         .then(pl.col("reported_per_capita_income")).otherwise(computed),
     )
+    return _with_assessment(hh, assessment)
+
+
+def _with_assessment(hh: pl.DataFrame, assessment: pl.DataFrame | None) -> pl.DataFrame:
     if assessment is None or assessment.height == 0:
         return hh.with_columns(
             _exit_year_verdict=pl.lit(None, dtype=pl.String),
