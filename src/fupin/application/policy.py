@@ -82,7 +82,7 @@ def values(policy: PolicySet, year: int, region: str = "") -> list[dict]:
 
 
 # The groups of a table-valued parameter (the MPI's dimensions) as people name them.
-GROUP_LABELS = {"income": "收入", "needs": "两不愁", "guarantees": "三保障和饮水安全"}
+GROUP_LABELS = {"income": "收入", "needs": "两不愁", "guarantees": "三保障和饮水安全", "default": "其他"}
 
 
 def shown_value(value):
