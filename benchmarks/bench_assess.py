@@ -168,10 +168,10 @@ def agreement(path: Path, k: int) -> tuple[int, int]:
 
 # --- whole process: fupin assess against one DuckDB query ------------------------------------
 
-WHOLE_YEAR = whole_process.YEAR
+WHOLE_YEAR = shared.YEAR
 WHOLE_AS_OF = date(WHOLE_YEAR, 12, 31)
-FUPIN = whole_process.FUPIN
-timed = whole_process.timed
+FUPIN = shared.FUPIN
+timed = shared.timed
 
 
 def baseline_parameters(path: Path) -> dict:
@@ -305,7 +305,7 @@ FROM risk
 
 
 def whole_process(n: int, runs: int) -> None:
-    path = whole_process.dataset(n)
+    path = shared.dataset(n)
     out = DATA / "whole_process_out"
     out.mkdir(exist_ok=True)
     sql = baseline_sql(path, out / "duckdb.parquet", WHOLE_YEAR, WHOLE_AS_OF, baseline_parameters(path))

@@ -20,7 +20,7 @@ RESULT_LABELS = {
     "households_unchanged": _("Households unchanged"), "members_removed": _("Members removed"),
     "households_rejected": _("Households rejected"), "rows_rejected": _("Rows rejected"),
     "villages_registered": _("Villages registered"), "warnings": _("Warnings"),
-    "households": _("Households"), "run_id": _("Assessment run"), "policy": _("Policy"),
+    "households": _("Households counted"), "run_id": _("Assessment run"), "policy": _("Policy"),
     "year": _("Year"), "region": _("Region"), "created": _("Leads created"), "existing": _("Leads already there"),
     "rows": _("Rows"), "matched_rows": _("Rows matched"), "rejected": _("Rows returned"),
     "leads_created": _("Leads created"), "cards": _("Cards printed"), "village_name": _("Village"),
