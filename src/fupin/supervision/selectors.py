@@ -6,6 +6,8 @@ import polars as pl
 from django.db.models import QuerySet
 
 from fupin.accounts.scoping import Scope, get_scoped
+from fupin.engine import supervision as engine
+from fupin.engine.policy import PolicySet
 from fupin.supervision.models import Evidence, Listing, ListingStatus, Problem
 
 PROBLEM_FRAME = {
@@ -61,3 +63,32 @@ def listing(scope: Scope, pk: int) -> Listing:
 def active_listing(scope: Scope, year: int, code12: str) -> Listing | None:
     return Listing.objects.within(scope).filter(year=year, region_code=code12).exclude(
         status=ListingStatus.DELISTED).first()
+
+
+# --- the 问题清单 page (web): problems with their B.3 clocks ----------------------------------------
+
+LIST_FRAME = {"id": pl.Int64, **PROBLEM_FRAME, "description": pl.String, "immediate": pl.Boolean}
+
+
+def problem_list(scope: Scope, policy: PolicySet, *, as_of, year: int | None = None, state: str | None = None,
+                 source: str | None = None, overdue: bool = False) -> pl.DataFrame:
+    """The scope's problems (``state`` a key or ``open``) with the engine's B.3 clocks at ``as_of``,
+    overdue ones only when asked; longest overdue first, then by deadline and number. The clocks
+    are :func:`fupin.engine.supervision.problem_clocks` — the report's own expressions."""
+    rows = list(problems(scope, year=year, state=state, source=source).values_list(*LIST_FRAME))
+    frame = pl.DataFrame(rows, schema=LIST_FRAME, orient="row")
+    stepped = engine.with_policy(frame, policy, ("problem_escalation_step_days",))
+    clocked = engine.problem_clocks(stepped, as_of)
+    if overdue:
+        clocked = clocked.filter(pl.col("overdue"))
+    return clocked.sort(["days_overdue", "deadline", "problem_id"], descending=[True, False, False])
+
+
+def problem_years(scope: Scope) -> list[int]:
+    """The years of the scope's problems, latest first."""
+    return list(Problem.objects.within(scope).order_by("-year").values_list("year", flat=True).distinct())
+
+
+def listing_years(scope: Scope) -> list[int]:
+    """The years of the scope's listings, latest first."""
+    return list(Listing.objects.within(scope).order_by("-year").values_list("year", flat=True).distinct())
