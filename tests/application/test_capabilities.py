@@ -22,7 +22,8 @@ pytestmark = pytest.mark.django_db
 
 def test_the_capability_table_gives_each_role_what_the_issue_names():
     assert CAPABILITIES["steward"] == {Capability.MATCH}
-    assert CAPABILITIES["analyst"] == {Capability.READ, Capability.POLICY}
+    assert CAPABILITIES["analyst"] == {Capability.READ, Capability.POLICY, Capability.ANALYSE}
+    assert Capability.ANALYSE in CAPABILITIES["county"] and Capability.ANALYSE not in CAPABILITIES["town"]
     assert Capability.EXPORT in CAPABILITIES["county"] and Capability.EXPORT not in CAPABILITIES["village"]
     assert Capability.AUDIT in CAPABILITIES["admin"] and Capability.AUDIT not in CAPABILITIES["county"]
 

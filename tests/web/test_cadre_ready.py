@@ -125,6 +125,7 @@ def site(assessed):
     """The web tests' registry, assessed, with a lead of VILLAGE_A that went through a step."""
     from fupin.monitoring.clock import now
     from fupin.monitoring.models import Lead, LeadStep
+    from tests.web.test_supervision_pages import make_problem
 
     at = now()
     lead = Lead.objects.within(EVERYWHERE).create(
@@ -137,6 +138,7 @@ def site(assessed):
                                                 to_state="new")
     LeadStep.objects.within(EVERYWHERE).create(lead=lead, at=at, actor="cadre_a", action="verify",
                                                 from_state="new", to_state="verified", note="入户看过")
+    make_problem(VILLAGE_A)  # a ledger problem: the crawl opens its page
     return lead
 
 
@@ -210,6 +212,7 @@ def test_every_page_of_each_role_shows_the_menu_of_the_role_and_each_link_opens(
     assert ("match" in menu) == (Capability.MATCH in caps)
     assert ("policy" in menu) == (Capability.POLICY in caps)
     assert ("audit" in menu) == (Capability.AUDIT in caps)
+    assert ("analysis" in menu) == (Capability.ANALYSE in caps)
     assert ("jobs" in menu) == bool(caps & {Capability.IMPORT, Capability.ASSESS, Capability.MATCH,
                                               Capability.EXPORT})
 

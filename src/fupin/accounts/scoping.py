@@ -43,18 +43,20 @@ class Capability:
     EXPORT = "export"              # export the registry with full ID numbers (each download logged)
     POLICY = "policy"              # see the policy values in force with their sources
     AUDIT = "audit"                # read the log of sensitive views and downloads
+    ANALYSE = "analyse"            # sampling draws, MPI, policy scenarios and the upward report tables
 
 
 C = Capability
 CAPABILITIES: dict[str, frozenset[str]] = {
     Role.VILLAGE: frozenset({C.READ, C.EDIT, C.REVEAL}),
     Role.TOWN: frozenset({C.READ, C.EDIT, C.REVEAL}),
-    Role.COUNTY: frozenset({C.READ, C.EDIT, C.REVEAL, C.IMPORT, C.ASSESS, C.MATCH, C.EXPORT}),
-    Role.ANALYST: frozenset({C.READ, C.POLICY}),
+    Role.COUNTY: frozenset({C.READ, C.EDIT, C.REVEAL, C.IMPORT, C.ASSESS, C.MATCH, C.EXPORT, C.ANALYSE}),
+    Role.ANALYST: frozenset({C.READ, C.POLICY, C.ANALYSE}),
     # A department's data steward sends lists and nothing else: no registry page, no export.
     Role.STEWARD: frozenset({C.MATCH}),
-    Role.ADMIN: frozenset({C.READ, C.EDIT, C.REVEAL, C.IMPORT, C.ASSESS, C.MATCH, C.EXPORT, C.POLICY, C.AUDIT}),
-    SYSTEM: frozenset({C.READ, C.EDIT, C.REVEAL, C.IMPORT, C.ASSESS, C.MATCH, C.EXPORT, C.POLICY, C.AUDIT}),
+    Role.ADMIN: frozenset({C.READ, C.EDIT, C.REVEAL, C.IMPORT, C.ASSESS, C.MATCH, C.EXPORT, C.POLICY, C.AUDIT,
+                           C.ANALYSE}),
+    SYSTEM: frozenset({C.READ, C.EDIT, C.REVEAL, C.IMPORT, C.ASSESS, C.MATCH, C.EXPORT, C.POLICY, C.AUDIT, C.ANALYSE}),
 }
 JOB_CAPABILITIES = frozenset({C.IMPORT, C.ASSESS, C.MATCH, C.EXPORT})
 REFUSALS = {
@@ -67,6 +69,7 @@ REFUSALS = {
     C.EXPORT: "您的角色不能导出登记数据",
     C.POLICY: "您的角色不能查看政策参数",
     C.AUDIT: "只有管理员可以查看敏感信息访问记录",
+    C.ANALYSE: "您的角色不能使用分析功能",
 }
 
 # Models that are not regional, with the reason (tests/accounts check every model is scoped or here).
@@ -83,6 +86,9 @@ UNSCOPED_MODELS: dict[str, str] = {
     "assistance.HistoricalCatalogueEntry": "read only through a scoped catalogue row's .history",
     "assistance.HistoricalHouseholdPlan": "read only through a scoped plan's .history",
     "assistance.HistoricalPlanAction": "read only through a scoped plan action's .history",
+    "assistance.HistoricalCadre": "read only through a scoped cadre's .history",
+    "assistance.HistoricalPairing": "read only through a scoped pairing's .history",
+    "assistance.HistoricalVisit": "read only through a scoped visit's .history",
     "supervision.HistoricalProblem": "read only through a scoped problem's .history",
     "supervision.HistoricalListing": "read only through a scoped listing's .history",
     "admin.LogEntry": "Django admin's own log (administrators only)",

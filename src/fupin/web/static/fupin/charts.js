@@ -24,9 +24,11 @@
         names.inverse = true;
         names.axisLabel = { interval: 0, width: Math.round(el.clientWidth * 0.38), overflow: "break",
                             lineHeight: 14 };
-        series.label = { show: true, position: "right" };
-        opt.grid = { left: 8, right: 32, top: 8, bottom: 8, containLabel: true };
-        el.style.height = Math.max(200, names.data.length * 34 + 24) + "px";
+        // Stacked bars (several series) keep their legend above and carry no per-bar value.
+        var top = opt.legend ? 96 : 8;
+        if (opt.series.length === 1) series.label = { show: true, position: "right" };
+        opt.grid = { left: 8, right: 32, top: top, bottom: 8, containLabel: true };
+        el.style.height = Math.max(200, names.data.length * 34 + 16 + top) + "px";
       }
       var chart = echarts.init(el, null, { renderer: "svg" });
       chart.setOption(opt);
