@@ -141,10 +141,14 @@ def _subtree_counts(listed: pl.DataFrame, items: pl.DataFrame, counts: dict[str,
 
 
 def progress(scope: Scope, policy: PolicySet, *, year: int, as_of: date | None = None,
-             listing_ids: list[str] | None = None) -> pl.DataFrame:
+             listing_ids: list[str] | None = None, store: bool = True) -> pl.DataFrame:
     """A.3 at ``as_of`` for the scope's listings of ``year`` (not delisted): the counts from the
-    current verdicts and the ledger, the failed conditions, the statuses updated."""
-    scope.require_edit()
+    current verdicts and the ledger, the failed conditions, the statuses updated (``store``; a page
+    only looking at them works them out without saving, and needs no more than reading)."""
+    if store:
+        scope.require_edit()
+    else:
+        scope.require_to(Capability.READ)
     when = _today(as_of)
     listings = list(selectors.listings(scope, year=year))
     if listing_ids is not None:
@@ -184,7 +188,7 @@ def progress(scope: Scope, policy: PolicySet, *, year: int, as_of: date | None =
         as_of=pl.lit(when, dtype=pl.Date),
         days_to_target=(pl.col("target_on") - pl.lit(when, dtype=pl.Date)).dt.total_days(),
     )
-    frame = services.update_statuses(scope, frame, as_of=when)
+    frame = services.update_statuses(scope, frame, as_of=when, store=store)
     return frame.select(PROGRESS_COLUMNS).sort("code")
 
 

@@ -219,25 +219,32 @@ def list_regions(scope: Scope, rows: list[dict], *, year: int, listed_by: str, l
     return outcome
 
 
-def update_statuses(scope: Scope, frame: pl.DataFrame, *, as_of: date) -> pl.DataFrame:
+def next_status(status: str, cleared_on: date | None, fails: str, as_of: date) -> tuple[str, date | None]:
     """A.3: listed → cleared (cleared_on = as_of) when no condition fails; cleared → listed
-    (cleared_on emptied) when one fails again. ``frame``: ``listing_id``, ``conditions_failed``.
-    Returns the frame with ``status`` and ``cleared_on`` after the update."""
+    (cleared_on emptied) when one fails again; otherwise as it was."""
+    if status == ListingStatus.LISTED and not fails:
+        return ListingStatus.CLEARED, as_of
+    if status == ListingStatus.CLEARED and fails:
+        return ListingStatus.LISTED, None
+    return status, cleared_on
+
+
+def update_statuses(scope: Scope, frame: pl.DataFrame, *, as_of: date, store: bool = True) -> pl.DataFrame:
+    """The statuses after A.3 for the listings of ``frame`` (``listing_id``, ``conditions_failed``),
+    saved with history when ``store`` (the command, or a user's refresh), else only worked out (a
+    page being looked at). Returns the frame with ``status`` and ``cleared_on``."""
     failed = dict(zip(frame["listing_id"].to_list(), frame["conditions_failed"].to_list(), strict=True))
     changed = []
     with transaction.atomic():
-        listings = list(Listing.objects.within(scope).select_for_update().filter(listing_id__in=list(failed)))
+        found = Listing.objects.within(scope).filter(listing_id__in=list(failed))
+        listings = list(found.select_for_update() if store else found)
         for x in listings:
-            fails = failed[x.listing_id]
             before = (x.status, x.cleared_on, x.conditions_failed)
-            if x.status == ListingStatus.LISTED and not fails:
-                x.status, x.cleared_on = ListingStatus.CLEARED, as_of
-            elif x.status == ListingStatus.CLEARED and fails:
-                x.status, x.cleared_on = ListingStatus.LISTED, None
-            x.conditions_failed = fails
+            x.status, x.cleared_on = next_status(x.status, x.cleared_on, failed[x.listing_id], as_of)
+            x.conditions_failed = failed[x.listing_id]
             if (x.status, x.cleared_on, x.conditions_failed) != before:
                 changed.append(x)
-        if changed:
+        if changed and store:
             bulk_update_with_history(changed, Listing, ["status", "cleared_on", "conditions_failed"],
                                      default_user=scope.actor, default_change_reason="督战进度",
                                      manager=Listing.objects.within(scope))

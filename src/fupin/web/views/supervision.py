@@ -223,14 +223,14 @@ def _chart(rows) -> dict:
 
 @login_required
 def listings(request):
-    """The listings of the user's region with their progress evaluated today (A.3: the use case
-    also moves a listing between 督战中 and 已清零, as ``fupin supervise progress`` does)."""
-    scope = scope_to(request, Capability.EDIT)
+    """The listings of the user's region with their progress evaluated today; looking changes
+    nothing (``fupin supervise progress`` and the ledger's own steps store the statuses)."""
+    scope = scope_to(request, Capability.READ)
     years = selectors.listing_years(scope)
     year = _int(request.GET.get("year")) or (years[0] if years else clock.today().year)
     error = ""
     try:
-        frame = supervision.progress(scope, policy_provider.current(), year=year, as_of=clock.today())
+        frame = supervision.progress(scope, policy_provider.current(), year=year, as_of=clock.today(), store=False)
         rows = frame.to_dicts()
     except PolicyError as exc:
         rows, error = [], display.bilingual(str(exc))
