@@ -57,7 +57,7 @@ sys.path.insert(0, str(ROOT))
 from tests.engine.reference_rules import PARAMETERS, reference
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-import whole_process
+import whole_process as shared
 
 DATA = ROOT / "benchmarks" / "data"
 YEAR = 2024
