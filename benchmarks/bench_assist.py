@@ -21,6 +21,13 @@ Measured, each run in a fresh child process, median of ``--runs``:
 
 Printed: both medians, their ratio, the read time, and the goal (coverage < 15 s).
 
+``--pairing`` measures R5 and R6 (:func:`fupin.engine.assistance.pairing.evaluate_pairing`, with
+B08/B09/B15/B16 and the two coverage rules' units) on the same 1M households with 1M pairings
+(250,000 cadres, about one pairing per household, 2 % of cadres gone mid-year) and 10M visits
+(70 % home visits, the rest calls, dates through the year), made once in
+``benchmarks/data/pairing_<N>_<V>/``; the **baseline** is one group-by of the visits by household
+(latest date) joined to the year's households.
+
 ``--db`` measures the database half instead (``--households`` default 100,000 there): a generated
 workbook (registry and its 帮扶措施 / 收益项目 / 收益分配 sheets, ``benchmarks/data/assist_db_<N>/``)
 whose registry is imported once into a SQLite file; each run copies that file and, in a fresh
@@ -183,18 +190,116 @@ def child(folder: Path, part: str) -> dict:
             "measures": measures.height, "households": households.height}
 
 
+def prepare_pairing(n: int, v: int) -> Path:
+    folder = DATA / f"pairing_{n}_{v}"
+    if (folder / "visits.parquet").exists():
+        return folder
+    from fupin.synth import generate
+
+    folder.mkdir(parents=True, exist_ok=True)
+    households, members, _regions = generate(n, YEAR, region="50", seed=7)
+    rng = np.random.default_rng(13)
+    ids = households.filter(pl.col("year") == YEAR)["household_id"]
+    k = ids.len()
+    n_cadres = max(k // 4, 1)
+    cadre_ids = pl.Series([f"GB{i:08d}" for i in range(n_cadres)], dtype=pl.String)
+    left = np.datetime64(f"{YEAR}-03-01", "D") + rng.integers(0, 250, n_cadres).astype("timedelta64[D]")
+    cadres = pl.DataFrame({
+        "cadre_id": cadre_ids, "name": pl.Series(["干部"] * n_cadres), "unit": pl.Series(rng.choice(
+            ["县财政局", "县教委", "乡镇人民政府"], n_cadres)), "rank": pl.Series(rng.choice(
+            ["正处", "副处", "正科", "副科", "一般干部", "村干部"], n_cadres)), "phone": pl.Series(["13900000000"] * n_cadres),
+        "left_on": pl.Series(np.where(rng.random(n_cadres) < 0.02, left, np.datetime64("NaT")), dtype=pl.Date)})
+    order = rng.permutation(k)
+    start = np.datetime64(f"{YEAR - 3}-01-01", "D") + rng.integers(0, 3 * 365, k).astype("timedelta64[D]")
+    pairings = pl.DataFrame({"cadre_id": cadre_ids.gather(np.minimum(np.arange(k) // 4, n_cadres - 1)),
+                             "household_id": ids.gather(order), "start": pl.Series(start, dtype=pl.Date),
+                             "end": pl.Series([None] * k, dtype=pl.Date), "order": pl.Series(["第一"] * k)})
+    pick = rng.integers(0, k, v)
+    visits = pl.DataFrame({
+        "household_id": ids.gather(pick), "cadre_id": pairings["cadre_id"].gather(np.searchsorted(order, pick) % k),
+        "visited_on": pl.Series(np.datetime64(f"{YEAR}-01-01", "D") + rng.integers(0, 365, v).astype("timedelta64[D]"),
+                                dtype=pl.Date),
+        "mode": pl.Series(np.where(rng.random(v) < 0.7, "入户走访", "电话"))})
+    households.write_parquet(folder / "households.parquet")
+    members.select("household_id", "year", "id_number").write_parquet(folder / "members.parquet")
+    cadres.write_parquet(folder / "cadres.parquet")
+    pairings.write_parquet(folder / "pairings.parquet")
+    visits.write_parquet(folder / "visits.parquet")
+    return folder
+
+
+def pairing_child(folder: Path, part: str) -> dict:
+    from datetime import date
+
+    from fupin.engine import facts
+    from fupin.engine.assistance import pairing as P
+    from fupin.engine.assistance.rules import FINDING_SCHEMA
+    from fupin.engine.policy import load_policies
+
+    started = time.perf_counter()
+    households = pl.read_parquet(folder / "households.parquet")
+    members = pl.read_parquet(folder / "members.parquet")
+    cadres, pairings, visits = (pl.read_parquet(folder / f"{t}.parquet") for t in ("cadres", "pairings", "visits"))
+    read = time.perf_counter() - started
+    started = time.perf_counter()
+    as_of = date(YEAR, 12, 31)
+    if part == "pairing":
+        policy = load_policies()
+        hh = households.lazy().filter(pl.col("year") == YEAR).with_columns(
+            policy.policy_key_expr(pl.col("region_code")), in_scope=facts.registered() | facts.currently_monitored(),
+            monitored=facts.currently_monitored())
+        codes = households["region_code"].unique()
+        params = policy.frame(YEAR, codes, needed=P.PAIRING_PARAMETERS, parameters=P.PAIRING_PARAMETERS)
+        out = P.evaluate_pairing(hh, members.lazy().filter(pl.col("year") == YEAR), params, cadres=cadres,
+                                 pairings=pairings, visits=visits, year=YEAR, as_of=as_of, region=None,
+                                 finding_schema=FINDING_SCHEMA)
+        rows = out.pairing.height + out.visit.height + out.cadres.height + out.findings.height
+    else:
+        last = visits.lazy().filter(pl.col("mode") == "入户走访").group_by("household_id").agg(pl.col("visited_on").max())
+        table = (households.lazy().filter(pl.col("year") == YEAR).select("household_id", "region_code")
+                 .join(last, on="household_id", how="left").collect())
+        rows = table.height
+    return {"read": read, "seconds": time.perf_counter() - started, "rows": rows, "visits": visits.height,
+            "pairings": pairings.height, "households": households.height}
+
+
+def pairing_main(args) -> None:
+    folder = prepare_pairing(args.households, args.visits)
+    results: dict[str, list[dict]] = {"pairing": [], "pairing-baseline": []}
+    for _ in range(args.runs):
+        for part, rows in results.items():
+            out = subprocess.run([sys.executable, __file__, "--child", str(folder), part], check=True,
+                                 capture_output=True, text=True, cwd=ROOT)
+            rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    med = statistics.median(r["seconds"] for r in results["pairing"])
+    base = statistics.median(r["seconds"] for r in results["pairing-baseline"])
+    first = results["pairing"][0]
+    runs = {part: ", ".join(f"{r['seconds']:.2f}" for r in rows) for part, rows in results.items()}
+    print(f"households {first['households']:,}, pairings {first['pairings']:,}, visits {first['visits']:,}, "
+          f"runs {args.runs} (fresh processes)")
+    print(f"R5+R6 (+B08/B09/B15/B16):        median {med:.2f} s  [{runs['pairing']}]")
+    print(f"baseline (latest visit by household): median {base:.2f} s  [{runs['pairing-baseline']}]")
+    print(f"ratio R5+R6 / baseline: {med / base:.1f}×;  Parquet read (apart): "
+          f"{statistics.median(r['read'] for r in results['pairing']):.2f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--households", type=int, default=1_000_000)
     parser.add_argument("--measures", type=int, default=5_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--db", action="store_true", help="the database half: import into SQLite (default 100,000 households)")
+    parser.add_argument("--pairing", action="store_true", help="R5 and R6 on 1M households, 1M pairings, 10M visits")
+    parser.add_argument("--visits", type=int, default=10_000_000, help="visits for --pairing")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         part = args.child[1]
-        run = db_child if part.startswith("db-") else child
+        run = db_child if part.startswith("db-") else pairing_child if part.startswith("pairing") else child
         print(json.dumps(run(Path(args.child[0]), part)))
+        return
+    if args.pairing:
+        pairing_main(args)
         return
     if args.db:
         if args.households == parser.get_default("households"):

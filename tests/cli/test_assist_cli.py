@@ -37,13 +37,19 @@ def test_assist_coverage_writes_one_sheet_per_rule_with_chinese_headers(generate
                            str(generated), "--out", str(out)], check=False, capture_output=True, text=True)
     assert code.returncode == 0, code.stderr
     wb = openpyxl.load_workbook(out, read_only=True)
-    assert wb.sheetnames == ["覆盖率", *SHEET_TITLES.values()]
+    assert wb.sheetnames == ["覆盖率", *SHEET_TITLES.values(), "帮扶责任人结对"]
     assert [c.value for c in next(wb["覆盖率"].iter_rows(max_row=1))] == list(COVERAGE_HEADERS.values())
     for title in SHEET_TITLES.values():
         assert [c.value for c in next(wb[title].iter_rows(max_row=1))] == list(UNCOVERED_HEADERS.values())
     rows = list(wb["覆盖率"].iter_rows(min_row=2, values_only=True))
     rules = {r[5] for r in rows}
-    assert rules == {"人人有出路", "户户有收益", "资产收益类带动", "识别后及时落实开发式帮扶", "无劳动能力户综合保障"}
+    assert rules == {"人人有出路", "户户有收益", "资产收益类带动", "识别后及时落实开发式帮扶", "无劳动能力户综合保障",
+                     "结对帮扶全覆盖", "按时走访"}
+    # R5/R6 (issue 13): generated pairings cover most households, most visits are in time.
+    province = {r[5]: r for r in rows if r[2] == "省"}
+    assert province["结对帮扶全覆盖"][8] > 0.9 and 0.5 < province["按时走访"][8] < 1
+    cadres = list(wb["帮扶责任人结对"].iter_rows(values_only=True))
+    assert cadres[0][:2] == ("责任人编号", "姓名") and len(cadres) > 10
     # The uncovered list of a rule has as many rows as the province figure's uncovered.
     province = {r[5]: r for r in rows if r[2] == "省"}
     listed = sum(1 for _ in wb["户户有收益未覆盖"].iter_rows(min_row=2))

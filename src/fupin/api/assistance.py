@@ -1,6 +1,7 @@
 """JSON API of the assistance ledger (a django-ninja Router, mounted by fupin.api.api).
 
-``GET/POST /api/households/{id}/measures`` and ``GET /api/coverage?year=Y&region=CODE``. Scoping
+``GET/POST /api/households/{id}/measures``, ``GET /api/coverage?year=Y&region=CODE``,
+``GET/POST /api/households/{id}/visits`` and ``GET /api/cadres/{pk}/households``. Scoping
 and roles are the use cases': a household outside the caller's region is 404, a role without
 EDIT may not record (403); a measure that fails the import's own checks is 422 with the Chinese
 message per field.
@@ -19,6 +20,7 @@ from pydantic import Field
 from fupin.accounts.scoping import Capability, Scope
 from fupin.api.params import FIRST_YEAR, LAST_YEAR, HouseholdKey, Region
 from fupin.application import assistance
+from fupin.application import assistance_pairing as pairing
 from fupin.application import policy as policy_provider
 from fupin.application.files import NothingToAssess
 from fupin.assistance import selectors
@@ -133,3 +135,90 @@ def coverage(request, year: Annotated[int, Query(..., ge=FIRST_YEAR, le=LAST_YEA
         "uncovered").to_dicts()]
     as_of = frame["as_of"][0] if frame.height else date(year, 12, 31)
     return {"year": year, "as_of": as_of, "region": scope.narrow(region).prefix, "rows": rows}
+
+
+# --- visits and cadres (issue 13) --------------------------------------------------------------------
+
+class VisitOut(Schema):
+    id: int
+    household_id: str
+    cadre_id: str | None
+    visitor: str | None
+    visited_on: date | None
+    mode: str | None
+    items: str | None
+    found_problem: bool | None
+    # 内容 / 问题描述: only for roles that may see sensitive data (never on a card or public page).
+    problem: str | None
+    content: str | None
+    lead_id: int | None
+    version: int
+
+
+class VisitIn(Schema):
+    """A 走访记录 (spec 1.7) as a sheet holds it; the caller's cadre record is the visitor."""
+
+    visited_on: str = Field(..., max_length=20, description="走访日期 YYYY-MM-DD (not after today)")
+    mode: str = Field(..., max_length=8, description="入户走访 / 电话 / 视频 / 集中座谈 / 其他")
+    items: str | None = Field(None, max_length=200, description="事项, separated by 、")
+    found_problem: str | None = Field(None, max_length=4, description="是 / 否")
+    problem: str | None = Field(None, max_length=2000)
+    content: str | None = Field(None, max_length=2000)
+    visitor: str | None = Field(None, max_length=64, description="走访人, when the caller is no cadre")
+    hardship_type: str | None = Field(None, max_length=16, description="raise a monitoring lead of this type")
+
+
+class CadreHouseholdOut(Schema):
+    household_id: str
+    region_code: str | None
+    hamlet: str | None
+    head_name: str | None
+    group: str | None
+    max_days: int | None
+    last_visit: date | None
+    days_since: int | None
+    status: str
+
+
+class CadreHouseholdsOut(Schema):
+    cadre_id: str
+    name: str
+    unit: str | None
+    as_of: date
+    households: list[CadreHouseholdOut]
+
+
+def _visit(visit, sensitive: bool) -> dict:
+    data = {f: getattr(visit, f) for f in VisitOut.model_fields}
+    if not sensitive:
+        data["problem"] = data["content"] = None
+    return data
+
+
+@router.get("/households/{household_id}/visits", response=list[VisitOut],
+            summary="The household's visits (走访记录), newest first")
+def list_visits(request, household_id: HouseholdKey):
+    scope = Scope.of(request.auth)
+    return [_visit(v, scope.can_see_sensitive) for v in pairing.visits_of(scope, household_id)]
+
+
+@router.post("/households/{household_id}/visits", response={201: VisitOut, 422: MeasureErrors},
+             summary="Record one visit (the import's checks; a hardship may raise a lead)")
+def record_visit(request, household_id: HouseholdKey, payload: VisitIn):
+    scope = Scope.of(request.auth)
+    data = payload.model_dump()
+    hardship = data.pop("hardship_type") or ""
+    out = pairing.record_visit(scope, policy_provider.current(), household_id, data, user=request.auth,
+                               hardship_type=hardship)
+    if out.errors:
+        return Status(422, {"detail": "；".join(out.errors.values()), "errors": out.errors})
+    return Status(201, _visit(out.visit, True))
+
+
+@router.get("/cadres/{cadre_id}/households", response=CadreHouseholdsOut,
+            summary="A cadre's paired households inside your region, overdue first")
+def cadre_households(request, cadre_id: int):
+    scope = Scope.of(request.auth)
+    out = pairing.cadre_households(scope, policy_provider.current(), cadre_id)
+    return {"cadre_id": out.cadre.cadre_id, "name": out.cadre.name, "unit": out.cadre.unit, "as_of": out.as_of,
+            "households": out.rows}

@@ -56,7 +56,7 @@ __all__ = ["AssistanceImportOutcome", "MeasureOutcome", "StepRefused", "check_re
            "coverage_report", "create_plans", "import_assistance", "mark_action", "plans_due", "record_measure"]
 
 TABLE_LABELS = {"measure_catalogue": "帮扶措施目录", "income_projects": "收益项目", "measures": "帮扶措施",
-                "dividends": "收益分配"}
+                "dividends": "收益分配", "cadres": "帮扶责任人", "pairings": "结对帮扶", "visits": "走访记录"}
 NOT_STORED = ("posts", "placements", "labour")  # read and checked; stored by the next issue (13)
 
 
@@ -123,7 +123,7 @@ def _scope_issues(scope: Scope, result: AssistanceFile, households: pl.DataFrame
 
 def _prepared(scope: Scope, table: str, rows: pl.DataFrame, households: pl.DataFrame) -> pl.DataFrame:
     """Canonical rows with their scope column and natural key."""
-    if table in ("measures", "dividends"):
+    if table in ("measures", "dividends", "pairings", "visits"):
         rows = rows.join(households, on="household_id", how="left")
     elif table == "income_projects":
         rows = rows.with_columns(region_code=pl.coalesce(pl.col("region_code"), pl.lit(scope.prefix)))
@@ -146,7 +146,9 @@ def import_assistance(scope: Scope, path, rejects_path=None, *, today: date | No
         hold_import_lock()
         households, members = ledger_store.registry_keys()
         projects = ledger_store.read_table(Scope.system(), "income_projects")["project_id"].drop_nulls()
-        ref = RegistryRef.of(households, members, projects=frozenset(projects.to_list()))
+        cadres = ledger_store.read_table(Scope.system(), "cadres")["cadre_id"].drop_nulls()
+        ref = RegistryRef.of(households, members, projects=frozenset(projects.to_list()),
+                             cadres=frozenset(cadres.to_list()))
         result = read_assistance(path, registry=ref, as_of=today, catalogue=ledger_store.catalogue_for(scope))
         added = []
         for table in ledger_store.LOAD_ORDER:

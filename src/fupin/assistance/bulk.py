@@ -19,10 +19,13 @@ from django.utils import timezone
 
 from fupin.accounts.scoping import Scope
 from fupin.assistance.models import (
+    Cadre,
     CatalogueEntry,
     Dividend,
     IncomeProject,
     Measure,
+    Pairing,
+    Visit,
     stored_fields,
 )
 from fupin.engine.assistance import schema as S
@@ -35,15 +38,20 @@ from fupin.registry.services.imports import (
 )
 
 MODELS = {"measures": Measure, "income_projects": IncomeProject, "dividends": Dividend,
-          "measure_catalogue": CatalogueEntry}
-# The order of a load: the catalogue names the 小类 of measures, projects the ones of dividends.
-LOAD_ORDER = ("measure_catalogue", "income_projects", "measures", "dividends")
+          "measure_catalogue": CatalogueEntry, "cadres": Cadre, "pairings": Pairing, "visits": Visit}
+# The order of a load: the catalogue names the 小类 of measures, projects the ones of dividends,
+# cadres the 责任人 of pairings and visits.
+LOAD_ORDER = ("measure_catalogue", "income_projects", "measures", "dividends", "cadres", "pairings", "visits")
+# Resolved into 责任人编号 at import (1.6), not stored.
+NOT_STORED_COLUMNS = {"pairings": ("cadre_name", "cadre_phone")}
+# Never read into the rules' frames: free text that no rule needs (1.7: never on a card or page).
+VISIT_TEXT = ("problem", "content")
 
 
 def columns(table: str) -> list[str]:
     """The stored exchange columns of ``table`` (besides key and region_code)."""
     fields = S.CATALOGUE_FIELDS if table == "measure_catalogue" else stored_fields(table)
-    cols = [f.name for f in fields]
+    cols = [f.name for f in fields if f.name not in NOT_STORED_COLUMNS.get(table, ())]
     return [*cols, "wide"] if table == "measures" else cols
 
 
@@ -71,6 +79,13 @@ def natural_key(table: str) -> pl.Expr:
         return pl.concat_str([_text(c(n)) for n in ("project_id", "household_id", "year", "paid_on")], separator="|")
     if table == "measure_catalogue":
         return pl.concat_str([_text(c("region_code")), c("subtype")], separator="|")
+    if table == "cadres":
+        return c("cadre_id")
+    if table == "pairings":
+        return pl.concat_str([_text(c(n)) for n in ("cadre_id", "household_id", "start")], separator="|")
+    if table == "visits":
+        who = pl.when(c("cadre_id").is_not_null()).then(c("cadre_id")).otherwise(pl.lit("v:") + _text(c("visitor")))
+        return pl.concat_str([_text(c("household_id")), _text(c("visited_on")), who, _text(c("mode"))], separator="|")
     raise KeyError(table)
 
 
@@ -131,8 +146,28 @@ def read_ledger(scope: Scope, *, year: int | None = None) -> Ledger:
         if elsewhere.height:
             named = read_table(Scope.system(), "income_projects").join(elsewhere, on="project_id", how="semi")
             projects = pl.concat([projects, named], how="vertical_relaxed")
+    cadres, pairings, visits = read_pairings(scope)
     return Ledger(measures=read_table(scope, "measures"), dividends=dividends, projects=projects,
-                  catalogue=catalogue_for(scope))
+                  catalogue=catalogue_for(scope), cadres=cadres, pairings=pairings, visits=visits)
+
+
+def read_pairings(scope: Scope) -> tuple[pl.DataFrame | None, pl.DataFrame | None, pl.DataFrame | None]:
+    """Cadres, pairings and visits for R5/R6 and the card — all None while no pairing is stored
+    anywhere (the file side: no pairing sheet), so a ledger without them is reported as before.
+    A cadre lies in the scope that imported him (a county), the households he is paired with in
+    villages: the cadres the scope's pairings name are read wherever they lie, without their ID
+    number (B09 is the importing scope's)."""
+    pairings = read_table(scope, "pairings")
+    if pairings.height == 0 and not Pairing.objects.unscoped("whether R5/R6 apply at all: no row is read").exists():
+        return None, None, None
+    cadres = read_table(scope, "cadres")
+    named = pairings.select("cadre_id").unique().join(cadres.select("cadre_id"), on="cadre_id", how="anti")
+    if named.height:
+        elsewhere = read_table(Scope.system(), "cadres").join(named, on="cadre_id", how="semi").with_columns(
+            id_number=pl.lit(None, dtype=pl.String))
+        cadres = pl.concat([cadres, elsewhere], how="vertical_relaxed")
+    visits = read_table(scope, "visits").drop(VISIT_TEXT)
+    return cadres, pairings, visits
 
 
 def stored_keys(table: str, keys: pl.Series) -> pl.DataFrame:

@@ -30,7 +30,7 @@ from fupin.engine.assistance import schema as S
 from fupin.engine.schema import Field
 from fupin.registry.models import django_field
 
-LONG_TEXT = frozenset({"note", "name", "operator", "responsible_unit", "campaign", "aliases"})
+LONG_TEXT = frozenset({"note", "name", "operator", "responsible_unit", "campaign", "aliases", "unit", "items"})
 
 
 def _django_field(f: Field) -> models.Field:
@@ -191,3 +191,56 @@ class PlanAction(models.Model):
         verbose_name = "帮扶计划事项"
         constraints = [models.UniqueConstraint(fields=["plan", "kind", "reason"], name="plan_action_key")]
         indexes = [models.Index(fields=["state", "target_on"], name="plan_action_due")]
+
+
+# --- 1.5–1.7: cadres, pairings, visits (issue 13) ----------------------------------------------
+
+def _fields_of(fields, skip=()) -> dict[str, models.Field]:
+    return {f.name: _django_field(f) for f in fields if f.name not in skip}
+
+
+class Cadre(LedgerRow):
+    """帮扶责任人 (1.5). ``key`` = 责任人编号 (derived from 姓名 + 联系电话 when the file has none,
+    ``schema.cadre_key``); ``region_code`` = the importing scope (the unit's region: a county
+    imports its cadres). ``user``: the signed-in account of this cadre, for 我的帮扶户; when it is
+    empty a user whose username equals the 责任人编号 is taken as the cadre."""
+
+    locals().update(_fields_of(S.CADRE_FIELDS))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="cadres", verbose_name="登录账号")
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = "帮扶责任人"
+        indexes = [models.Index(fields=["cadre_id"], name="cadre_id_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.unit}）"
+
+
+class Pairing(LedgerRow):
+    """结对帮扶 (1.6): key (责任人编号, 户编号, 开始日期); ``region_code`` = the household's village."""
+
+    locals().update(_fields_of(S.PAIRING_FIELDS, skip=("cadre_name", "cadre_phone")))
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = "结对帮扶"
+        indexes = [models.Index(fields=["cadre_id"], name="pairing_cadre"),
+                   models.Index(fields=["household_id"], name="pairing_household")]
+
+
+class Visit(LedgerRow):
+    """走访记录 (1.7): key (户编号, 走访日期, 责任人编号 or 走访人, 方式). 内容 and 问题描述 are never
+    on the card or a public page. ``lead_id``: the monitoring lead raised in the same step."""
+
+    locals().update(_fields_of(S.VISIT_FIELDS))
+    # Free text of any length: never on the card or a public page (1.7).
+    problem = models.TextField("问题描述", null=True, blank=True, db_column="problem")
+    content = models.TextField("内容", null=True, blank=True, db_column="content")
+    lead_id = models.IntegerField("监测线索", null=True, blank=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = "走访记录"
+        indexes = [models.Index(fields=["household_id", "visited_on"], name="visit_household_date")]

@@ -9,11 +9,14 @@ from django.db.models import QuerySet
 from fupin.accounts.scoping import Scope
 from fupin.assistance.models import (
     ActionState,
+    Cadre,
     Dividend,
     HouseholdPlan,
     IncomeProject,
     Measure,
+    Pairing,
     PlanAction,
+    Visit,
 )
 
 
@@ -42,3 +45,39 @@ def due_actions(scope: Scope, *, as_of: date, within_days: int) -> QuerySet[Plan
     return (PlanAction.objects.within(scope).select_related("plan")
             .filter(plan__state="open", target_on__lte=as_of + timedelta(days=within_days))
             .exclude(state=ActionState.DONE).order_by("plan__region_code", "target_on", "plan__household_id", "id"))
+
+
+# --- cadres, pairings, visits -------------------------------------------------------------------
+
+def cadre_of_user(user) -> Cadre | None:
+    """The cadre record of a signed-in user: linked by ``Cadre.user``, else the cadre whose
+    责任人编号 is the username. A user's own record, wherever it was imported (a county imports
+    the cadres working in its villages), hence read unscoped."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    cadres = Cadre.objects.unscoped("a signed-in user's own cadre record")
+    return cadres.filter(user=user).order_by("id").first() or cadres.filter(
+        user__isnull=True, cadre_id=user.get_username()).order_by("id").first()
+
+
+def pairings_of_cadre(scope: Scope, cadre_id: str) -> QuerySet:
+    """The cadre's pairings with households inside the scope."""
+    return Pairing.objects.within(scope).filter(cadre_id=cadre_id).order_by("household_id", "start")
+
+
+def visits_of(scope: Scope, household_id: str, limit: int = 20) -> QuerySet:
+    return Visit.objects.within(scope).filter(household_id=household_id).order_by("-visited_on", "-id")[:limit]
+
+
+def cadre_in_scope(scope: Scope, pk: int):
+    """A cadre visible to the scope: imported inside it, or paired with one of its households
+    (404 otherwise)."""
+    from django.http import Http404
+
+    cadre = Cadre.objects.unscoped("checked against the scope just below").filter(pk=pk).first()
+    if cadre is None:
+        raise Http404("no such cadre")
+    own = Cadre.objects.within(scope).filter(pk=pk).exists()
+    if not own and not Pairing.objects.within(scope).filter(cadre_id=cadre.cadre_id).exists():
+        raise Http404("cadre not in your region")
+    return cadre

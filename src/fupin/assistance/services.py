@@ -21,6 +21,7 @@ from fupin.assistance.models import (
     Measure,
     PlanAction,
     PlanState,
+    Visit,
 )
 from fupin.engine.assistance import schema as S
 from fupin.io.assistance import RegistryRef, Sheet, validate
@@ -133,3 +134,46 @@ def close_plans(scope: Scope, household_ids: list[str], *, year: int, run_id: in
         bulk_update_with_history(plans, HouseholdPlan, ["state", "closed_on", "closed_by_run_id", "version"],
                                  batch_size=2000, default_user=scope.actor, manager=HouseholdPlan.objects.within(scope))
     return len(plans)
+
+
+# --- 1.7: one visit ------------------------------------------------------------------------------
+
+@dataclass
+class VisitOutcome:
+    visit: Visit | None = None
+    errors: dict[str, str] = field(default_factory=dict)   # field name -> Chinese message
+
+
+def record_visit(scope: Scope, household_id: str, region_code: str, data: dict[str, str], *,
+                 known_cadres: frozenset[str] = frozenset(), today: date | None = None,
+                 lead_id: int | None = None) -> VisitOutcome:
+    """One 走访记录 of a household (already found inside the scope) through the import's own
+    checks (a one-row 走访记录 sheet: E01, E04, E05, A06, A12 …), upserted by natural key with
+    history — recording the same visit twice changes nothing."""
+    headers = [f.zh for f in S.VISIT_FIELDS]
+    values = {f.zh: (str(data.get(f.name)).strip() if data.get(f.name) not in (None, "") else None)
+              for f in S.VISIT_FIELDS}
+    values["户编号"] = household_id
+    frame = pl.DataFrame({h: [values[h]] for h in headers}, schema={h: pl.String for h in headers}).with_columns(
+        _sheet=pl.lit("form"), _row=pl.lit(1, dtype=pl.Int64))
+    ref = RegistryRef.of(pl.DataFrame({"household_id": [household_id]}),
+                         pl.DataFrame(schema={"household_id": pl.String, "id_number": pl.String}), cadres=known_cadres)
+    result = validate([Sheet("visits", RawSheet("visits", "form", frame, headers))], registry=ref,
+                      as_of=today or date.today())
+    errors = result.issues.filter(pl.col("severity") == "error")
+    if errors.height:
+        by_zh = {f.zh: f.name for f in S.VISIT_FIELDS}
+        return VisitOutcome(errors={by_zh.get(c, c or "visited_on"): m for c, m in
+                                    errors.select("column", "message_zh").iter_rows()})
+    rows = result.loadable("visits").with_columns(region_code=pl.lit(region_code))
+    rows = rows.with_columns(key=bulk.natural_key("visits"))
+    with transaction.atomic():
+        batch = AssistanceBatch.objects.create(source="form", region=region_code, user=scope.actor)
+        bulk.upsert("visits", rows, batch_id=batch.pk, user_id=getattr(scope.actor, "pk", None))
+        batch.finished_at = timezone.now()
+        batch.save(update_fields=["finished_at"])
+        visit = Visit.objects.within(scope).get(key=rows["key"][0])
+        if lead_id is not None and visit.lead_id != lead_id:
+            visit.lead_id = lead_id
+            visit.save(update_fields=["lead_id", "updated_at"])
+    return VisitOutcome(visit)

@@ -32,7 +32,10 @@ FINDING_HEADERS = {"year": "年度", "region_code": "区划代码", "household_i
                    "code": "代码", "severity": "级别", "ref": "关联编号", "sheet": "工作表", "row": "行号", "column": "列",
                    "value": "值", "message_zh": "说明", "message_en": "Problem"}
 SHEET_TITLES = {"outlet": "人人有出路未覆盖", "income": "户户有收益未覆盖", "mechanism": "无资产收益类带动",
-                "developmental": "开发式措施未及时落实", "safety_net": "无劳动力户未保障"}
+                "developmental": "开发式措施未及时落实", "safety_net": "无劳动力户未保障", "pairing": "未结对户",
+                "visit": "走访超期户"}
+CADRE_HEADERS = {"cadre_id": "责任人编号", "name": "姓名", "unit": "帮扶单位", "rank": "职级", "households": "结对户数",
+                 "limit": "上限", "over": "超过上限", "overdue": "走访超期户数"}
 
 
 def _inputs(args) -> use.AssistanceInput:
@@ -81,7 +84,7 @@ def coverage_command(args, data: use.AssistanceInput | None = None) -> int:
         sheets = {"覆盖率": _labelled(report.coverage.with_columns(
             rule=pl.col("rule").replace_strict({r: rules.label(r) for r in rules.COVERAGE_RULES}, return_dtype=pl.String),
             level=pl.col("level").replace_strict(rules.LEVEL_LABELS, return_dtype=pl.String)), COVERAGE_HEADERS)}
-        for rule in rules.COVERAGE_RULES:
+        for rule in rules.coverage_rules(report.outcome):
             listed = report.uncovered[rule].with_columns(
                 rule=pl.lit(rules.label(rule)),
                 id_number=pl.col("id_number").map_elements(mask, return_dtype=pl.String, skip_nulls=True),
@@ -91,11 +94,17 @@ def coverage_command(args, data: use.AssistanceInput | None = None) -> int:
                 raise UserError(f"“{SHEET_TITLES[rule]}”超过 Excel 行数上限，请用 --region 缩小范围或输出 .parquet "
                                 "(the list exceeds Excel's rows; narrow it with --region or write .parquet)")
             sheets[SHEET_TITLES[rule]] = _labelled(listed, UNCOVERED_HEADERS)
+        if report.outcome.cadre_load is not None:
+            sheets["帮扶责任人结对"] = _labelled(report.outcome.cadre_load.with_columns(
+                over=pl.when(pl.col("over")).then(pl.lit("是")).otherwise(pl.lit("否"))), CADRE_HEADERS)
         tables.write_sheets(out, sheets, float_decimals=4)
     else:
         listed = pl.concat(list(report.uncovered.values()), how="vertical")
         tables.write_frame(report.coverage, out, allowed=(suffix,))
         tables.write_frame(listed, out.with_name(out.stem + ".uncovered" + suffix), allowed=(suffix,))
+        if report.outcome.cadre_load is not None:
+            tables.write_frame(report.outcome.cadre_load, out.with_name(out.stem + ".cadres" + suffix),
+                               allowed=(suffix,))
     shown = report.coverage.filter(pl.col("level") == report.coverage["level"][0]) if report.coverage.height else report.coverage
     with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=40, tbl_width_chars=200):
         print(shown.select("region_code", "region_name", "rule", "numerator", "denominator", "rate", "excluded"))

@@ -71,6 +71,7 @@ PARAMETER_LABELS: dict[str, tuple[str, str]] = {
     "visit_max_days_monitored": ("监测户走访间隔上限（天）", "maximum days between visits, monitored households"),
     "visit_max_days_exited": ("脱贫户走访间隔上限（天）", "maximum days between visits, exited households"),
     "visit_modes_counted": ("计入走访的方式", "visit modes that count"),
+    "pairing_max_households": ("帮扶责任人结对户数上限（按职级）", "maximum households per cadre, by rank"),
     "public_post_min_age": ("公益性岗位最低年龄", "minimum age for a public-welfare post"),
     "public_post_max_age": ("公益性岗位最高年龄", "maximum age for a public-welfare post"),
     "public_post_away_days": ("公益岗人员外出务工天数上限", "days away that flag a public-welfare post holder"),

@@ -62,15 +62,17 @@ from fupin.engine.assistance.catalogue import CATALOGUE_SCHEMA, Catalogue
 from fupin.engine.assistance.rules import Ledger
 from fupin.engine.schema import Field, normalize_header
 from fupin.io import containers, parse, tables
-from fupin.io.codes import CODES, ERROR, REJECT_COLUMNS, UNKNOWN_COLUMNS_SHEET, WARNING
-from fupin.io.reader import field_message
-from fupin.io.rejects import reasons_by_row
+from fupin.io.codes import CODES, ERROR, REJECT_COLUMNS, UNKNOWN_COLUMNS_SHEET
 from fupin.io.containers import RawSheet
 from fupin.io.errors import ExchangeFormatError
+from fupin.io.reader import _PHONE, field_message
+from fupin.io.rejects import reasons_by_row
 
 # code -> (severity, Chinese title, English title); E- and W-codes are the registry's.
 ASSIST_CODES: dict[str, tuple[str, str, str]] = {
-    **{c: CODES[c] for c in ("E01", "E02", "E03", "E04", "E05", "E06", "E08", "E12", "W01")},
+    **{c: CODES[c] for c in ("E01", "E02", "E03", "E04", "E05", "E06", "E08", "W01")},
+    "E12": (ERROR, "同一责任人的信息在各行不一致", "cadre fields differ between rows"),
+    "R00": (ERROR, "随帮扶责任人退回", "returned with its cadre"),
     "A01": (ERROR, "户编号在登记册中不存在", "household number not in the registry"),
     "A02": (ERROR, "证件号码不是该户成员", "ID number is not a member of that household"),
     "A03": (ERROR, "帮扶措施小类不在目录中或已停用，或与大类不符", "subtype not in the catalogue, inactive, or of another family"),
@@ -92,7 +94,11 @@ ISSUE_COLUMNS = {
     "household_id": pl.String, "year": pl.Int32,
 }
 WIDE = "measures_wide"
-TABLE_ORDER = ("measure_catalogue", "income_projects", "posts", "measures", "dividends", "placements", "labour")
+TABLE_ORDER = ("measure_catalogue", "income_projects", "posts", "measures", "dividends", "placements", "labour",
+               "cadres", "pairings", "visits")
+CADRE_COLUMNS = tuple(f.name for f in S.CADRE_FIELDS)
+_NAMES = {t: {f.name for f in fs} for t, fs in S.TABLES.items()}
+KEY_LABELS = {"who": "责任人编号或走访人"}
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,7 @@ class RegistryRef:
     members: pl.DataFrame
     projects: frozenset[str] = frozenset()   # 项目编号 already stored (database), besides the file's
     posts: frozenset[str] = frozenset()      # 岗位编号 already stored
+    cadres: frozenset[str] = frozenset()     # 责任人编号 already stored (A06)
 
     @classmethod
     def of(cls, households: pl.DataFrame, members: pl.DataFrame, **known) -> RegistryRef:
@@ -144,15 +151,21 @@ class AssistanceFile:
         frame = self.tables.get(table)
         if frame is None:
             return S.empty_frame(table) if table in S.TABLES else pl.DataFrame()
-        return frame.join(self._bad(), on=["_sheet", "_row"], how="anti")
+        good = frame.join(self._bad(), on=["_sheet", "_row"], how="anti")
+        # A flat 帮扶责任人 export repeats its cadre on every pairing row (E12 when they differ).
+        return good.unique("cadre_id", keep="first", maintain_order=True) if table == "cadres" else good
 
     def ledger(self) -> Ledger:
         """The loadable rows as the rules' :class:`~fupin.engine.assistance.rules.Ledger`."""
         def get(t: str) -> pl.DataFrame | None:
             return self.loadable(t) if t in self.tables else None
+        paired = "pairings" in self.tables
         return Ledger(measures=get("measures"), dividends=get("dividends"), placements=get("placements"),
                       posts=get("posts"), labour=get("labour"), projects=get("income_projects"),
-                      catalogue=self.catalogue)
+                      catalogue=self.catalogue,
+                      cadres=self.loadable("cadres") if paired or "cadres" in self.tables else None,
+                      pairings=get("pairings"),
+                      visits=self.loadable("visits") if paired or "visits" in self.tables else None)
 
     def rejected_count(self) -> int:
         return self._bad().height
@@ -171,7 +184,15 @@ def _is_wide(headers: list[str]) -> bool:
 
 
 def _known(table: str) -> set[str]:
-    return set(S.header_index(table))
+    known = set(S.header_index(table))
+    # The flat 帮扶责任人 export (1.6) carries the pairing columns on the cadre sheet.
+    return known | set(S.header_index("pairings")) if table == "cadres" else known
+
+
+def is_flat_cadres(headers: list[str]) -> bool:
+    """A 帮扶责任人 sheet with 户编号: the national flat export, split into cadres and pairings."""
+    mapping, _u = S.match_headers("pairings", headers)
+    return "household_id" in mapping.values()
 
 
 def _read_xlsx(path: Path) -> list[Sheet]:
@@ -439,7 +460,7 @@ class _Validator:
             return
         header = p.header_of.get(name, S.field_by_name(table, name).zh)
         fields = [k.lstrip("_") for k in key]
-        keys = "、".join(S.field_by_name(table, k).zh for k in fields)
+        keys = "、".join(S.field_by_name(table, k).zh if k in _NAMES[table] else KEY_LABELS.get(k, k) for k in fields)
         self.issue(dup, table=table, code="E06", column=header, value=pl.col(name).cast(pl.String),
                    zh=pl.lit(f"同一文件中（{keys}）重复出现；同一记录只能有一行，请合并或删除重复行"),
                    en=pl.lit(f"duplicate key ({', '.join(fields)}) in one file; keep one row per record"))
@@ -469,12 +490,17 @@ class _Validator:
     def run(self, sheets: list[Sheet]) -> AssistanceFile:
         parsed: dict[str, _Parsed] = {}
         wide: list[RawSheet] = []
+        flat: _Parsed | None = None
         for sheet in sheets:
             if sheet.table == WIDE:
                 wide.append(sheet.raw)
                 continue
             p = _parse(sheet.raw, sheet.table)
-            unknown = [h for h in sheet.raw.headers if h not in p.header_of.values()
+            taken = set(p.header_of.values())
+            if sheet.table == "cadres" and is_flat_cadres(sheet.raw.headers):
+                flat = _parse(sheet.raw, "pairings")
+                taken |= set(flat.header_of.values())
+            unknown = [h for h in sheet.raw.headers if h not in taken
                        and not containers.header_is_ignored(h)] + list(sheet.raw.unknown_extra)
             if unknown:
                 self.unknown[sheet.raw.sheet] = list(dict.fromkeys(unknown))
@@ -497,6 +523,14 @@ class _Validator:
             out["placements"] = self.placements(parsed["placements"], out.get("posts"))
         if "labour" in parsed:
             out["labour"] = self.labour(parsed["labour"])
+        if "cadres" in parsed:
+            out["cadres"] = self.cadres(parsed["cadres"], flat=flat is not None)
+        known = self._known_cadres(out.get("cadres"))
+        pairing_parts = [self.pairings(q, known) for q in (flat, parsed.get("pairings")) if q is not None]
+        if pairing_parts:
+            out["pairings"] = self.overlaps(pl.concat(pairing_parts, how="diagonal_relaxed"))
+        if "visits" in parsed:
+            out["visits"] = self.visits(parsed["visits"], known)
         issues = (pl.concat(self.issues, how="vertical") if self.issues else pl.DataFrame(schema=ISSUE_COLUMNS))
         issues = issues.unique(maintain_order=True).sort("sheet", "row", "code", nulls_last=True)
         final = {t: f.select([*[c for c in S.polars_schema(t) if c in f.columns], "_sheet", "_row"]) for t, f in out.items()}
@@ -723,6 +757,112 @@ class _Validator:
                   pl.format("证件号码 {} 不是登记册中任何户的成员", pl.col("id_number")),
                   pl.format("ID {} is not a member of any household of the registry", pl.col("id_number")))
         self.duplicates(p, table, ["id_number", "year"], "id_number")
+        return p.frame
+
+    # -- 1.5–1.7: cadres, pairings, visits
+    def cadres(self, p: _Parsed, *, flat: bool) -> pl.DataFrame:
+        table = "cadres"
+        self.field_errors(p, table)
+        p.frame = p.frame.with_columns(
+            cadre_id=S.cadre_key_expr(pl.col("cadre_id"), pl.col("name"), pl.col("phone")))
+        phone = pl.col("phone").str.replace_all(r"[\s\u3000]", "")
+        self.flag(p, table, pl.col("phone").is_not_null() & ~phone.str.contains(_PHONE), "W01", "phone",
+                  pl.format("联系电话“{}”既不是11位手机号，也不是带区号的固定电话", pl.col("phone")),
+                  pl.format("phone '{}' is neither an 11-digit mobile nor an area-code landline", pl.col("phone")))
+        if flat:
+            # The same cadre on several rows must read the same on each (else which is right?).
+            differs = pl.struct(list(CADRE_COLUMNS)).n_unique().over("cadre_id") > 1
+            self.flag(p, table, pl.col("cadre_id").is_not_null() & differs, "E12", "name",
+                      pl.format("帮扶责任人{}（{}）在各行的信息（单位、职级、电话、离岗日期等）不一致；请统一后再导入",
+                                pl.col("name"), pl.col("cadre_id")),
+                      pl.format("cadre {} reads differently on its rows (unit, rank, phone, left date ...)",
+                                pl.col("cadre_id")))
+        else:
+            self.duplicates(p, table, ["cadre_id"], "name")
+        return p.frame
+
+    def _known_cadres(self, cadres: pl.DataFrame | None) -> dict[str, bool]:
+        """责任人编号 -> loads (True) or was rejected (False: its pairings and visits return, R00)."""
+        known = dict.fromkeys(self.registry.cadres, True)
+        if cadres is not None:
+            good = set(self._loadable(cadres)["cadre_id"].drop_nulls().to_list())
+            for cid in cadres["cadre_id"].drop_nulls().unique().to_list():
+                known[cid] = known.get(cid, False) or cid in good
+        return known
+
+    def _cadre_checks(self, p: _Parsed, table: str, known: dict[str, bool], column: str) -> None:
+        """A06 (责任人 unknown) and R00 (its cadre row did not load)."""
+        cid = pl.col("cadre_id")
+        ok = sorted(k for k, v in known.items() if v)
+        rejected = sorted(k for k, v in known.items() if not v)
+        header = p.header_of.get(column) or p.header_of.get("cadre_id") or "责任人编号"
+        shown = pl.coalesce(pl.col("_cadre_shown"), cid)
+        self.flag(p, table, cid.is_not_null() & cid.is_in(rejected), "R00", None,
+                  pl.format("帮扶责任人 {} 的信息未通过校验，本行随之退回；改正责任人后一并重新导入", shown),
+                  pl.format("cadre {} was rejected; this row returns with it", shown), value=shown,
+                  column=pl.lit(header))
+        self.flag(p, table, cid.is_not_null() & ~cid.is_in(ok) & ~cid.is_in(rejected), "A06", None,
+                  pl.format("帮扶责任人 {} 不存在；请先在“帮扶责任人”表中登记（或核对编号、姓名和联系电话）", shown),
+                  pl.format("cadre {} is unknown; add it to the 帮扶责任人 sheet first", shown), value=shown,
+                  column=pl.lit(header))
+
+    def pairings(self, p: _Parsed, known: dict[str, bool]) -> pl.DataFrame:
+        table = "pairings"
+        self.field_errors(p, table)
+        given = pl.col("cadre_id")
+        p.frame = p.frame.with_columns(
+            _cadre_shown=pl.coalesce(given, pl.col("cadre_name")),
+            cadre_id=S.cadre_key_expr(given, pl.col("cadre_name"), pl.col("cadre_phone")),
+            id_number=pl.lit(None, dtype=pl.String))
+        self.flag(p, table, given.is_null() & pl.col("cadre_name").is_null(), "E01", "cadre_id",
+                  pl.lit("请填写“责任人编号”，或“责任人姓名”和“联系电话”"),
+                  pl.lit("give 责任人编号 (cadre id), or the cadre's name and phone"))
+        self._cadre_checks(p, table, known, "cadre_id")
+        self.household_checks(p, table)
+        self.end_before_start(p, table)
+        self.duplicates(p, table, ["cadre_id", "household_id", "start"], "household_id")
+        return p.frame.with_columns(_header_start=pl.lit(p.header_of.get("start", "开始日期")))
+
+    def overlaps(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """A07: two rows of the same cadre and household whose intervals overlap — the later
+        row (by 开始日期, then by its place in the file) returns."""
+        table = "pairings"
+        keyed = pl.col("cadre_id").is_not_null() & pl.col("household_id").is_not_null() & pl.col("start").is_not_null()
+        far = pl.lit(date(9999, 12, 31))
+        ordered = frame.with_row_index("_i").sort("start", "_sheet", "_row")
+        ordered = ordered.with_columns(
+            _prev_end=pl.coalesce(pl.col("end"), far).cum_max().shift(1).over(["cadre_id", "household_id"]))
+        p = _Parsed(ordered, {}, None)  # type: ignore[arg-type]
+        self.flag(p, table, keyed & (pl.col("start") <= pl.col("_prev_end")), "A07", None,
+                  pl.format("责任人 {} 与户 {} 的结对时间与前一行重叠；同一结对请只保留一行，或改正开始/结束日期",
+                            pl.col("_cadre_shown"), pl.col("household_id")),
+                  pl.format("pairing of cadre {} and household {} overlaps an earlier row", pl.col("_cadre_shown"),
+                            pl.col("household_id")), value=pl.col("start").cast(pl.String),
+                  column=pl.col("_header_start"))
+        return ordered.sort("_i").drop("_i", "_prev_end")
+
+    def visits(self, p: _Parsed, known: dict[str, bool]) -> pl.DataFrame:
+        table = "visits"
+        self.field_errors(p, table)
+        p.frame = p.frame.with_columns(_cadre_shown=pl.col("cadre_id"), id_number=pl.lit(None, dtype=pl.String))
+        self.flag(p, table, pl.col("cadre_id").is_null() & pl.col("visitor").is_null(), "E01", "visitor",
+                  pl.lit("“责任人编号”和“走访人”至少填一项"), pl.lit("give 责任人编号 (cadre id) or 走访人 (visitor)"))
+        self._cadre_checks(p, table, known, "cadre_id")
+        self.household_checks(p, table)
+        self.flag(p, table, pl.col("visited_on") > pl.lit(self.as_of), "A12", "visited_on",
+                  pl.format(f"走访日期 {{}} 晚于导入日期 {self.as_of}；请核对日期", pl.col("visited_on")),
+                  pl.format(f"visit date {{}} is after the import date {self.as_of}", pl.col("visited_on")))
+        items = pl.col("items").str.replace_all(S.LIST_SEPARATORS, "|").str.split("|").list.eval(
+            pl.element().str.strip_chars()).list.filter(pl.element() != "")
+        p.frame = p.frame.with_columns(_items=items)
+        p.frame = p.frame.with_columns(
+            _bad_items=pl.col("_items").list.filter(~pl.element().is_in(list(S.VISIT_ITEMS))).list.join("、"),
+            items=pl.col("_items").list.join("、"))
+        self.flag(p, table, pl.col("_bad_items").fill_null("") != "", "E04", "items",
+                  pl.format("“事项”中的“{}”不在可选值中；可填：" + "、".join(S.VISIT_ITEMS), pl.col("_bad_items")),
+                  pl.format("事项 (items): '{}' not in the list", pl.col("_bad_items")), value=pl.col("_bad_items"))
+        p.frame = p.frame.with_columns(_who=pl.coalesce(pl.col("cadre_id"), pl.col("visitor")))
+        self.duplicates(p, table, ["household_id", "visited_on", "_who", "mode"], "household_id")
         return p.frame
 
     def _loadable(self, frame: pl.DataFrame) -> pl.DataFrame:

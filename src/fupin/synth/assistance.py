@@ -22,7 +22,7 @@ with the registry it is drawn for:
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
@@ -33,7 +33,7 @@ from fupin.engine.assistance.catalogue import Catalogue
 from fupin.engine.idnumber import birth_date_expr
 
 (_S_INDUSTRY, _S_JOBS, _S_POSTS, _S_SAFETY, _S_HEALTH, _S_SCHOOL, _S_FINANCE, _S_HOUSING, _S_MONITORED,
- _S_PROJECTS, _S_DIVIDENDS, _S_STATUS) = range(100, 112)
+ _S_PROJECTS, _S_DIVIDENDS, _S_STATUS, _S_PAIRING) = range(100, 113)
 
 INDUSTRY_SHARE = 0.95          # S(Y) households with a 产业 measure in the year
 GENERAL_INDUSTRY_SHARE = 0.05  # general households with one
@@ -185,7 +185,93 @@ def generate_assistance(households: pl.DataFrame, members: pl.DataFrame, year: i
     )
     out_measures = measures.select([pl.col(c).cast(t) if c in measures.columns else pl.lit(None, dtype=t).alias(c)
                                     for c, t in S.polars_schema("measures").items()])
-    return {"measures": out_measures, "income_projects": projects, "dividends": dividends}
+    return {"measures": out_measures, "income_projects": projects, "dividends": dividends,
+            **generate_pairing(hh, year, seed=seed)}
+
+
+HOUSEHOLDS_PER_CADRE = 4
+CADRE_UNITS = ("县财政局", "县教委", "县农业农村委", "县人力社保局", "县卫生健康委", "县住房城乡建委", "乡镇人民政府",
+               "村委会", "市直机关工委", "东西部协作工作队")
+CADRE_RANKS = ("正处", "副处", "正科", "副科", "一般干部", "村干部")
+SURNAMES = tuple("王李张刘陈杨黄赵周吴徐孙马朱胡郭何林罗高")
+GIVEN = tuple("伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚")
+
+
+def generate_pairing(hh: pl.DataFrame, year: int, *, seed: int = 0, as_of: date | None = None
+                     ) -> dict[str, pl.DataFrame]:
+    """``cadres``, ``pairings`` and ``visits`` for the year-Y households of S(Y) (``hh`` with
+    ``in_scope``): about one cadre per four households of a village, 97 % of them paired; 3 % of
+    the cadres leave mid-year and most of their households get a new cadre; home visits through
+    the year with the last one mostly within a fortnight of as_of (some late, so R6 has both
+    statuses), and phone calls between them (they do not count). Dates never pass as_of (default
+    the year's end, or today when earlier: the import refuses later dates, A12)."""
+    as_of = as_of or min(date(year, 12, 31), date.today())
+    r = _rng(seed, _S_PAIRING)
+    scope = hh.filter(pl.col("in_scope")).select("household_id", "region_code").sort("region_code", "household_id")
+    scope = scope.with_columns(_k=pl.int_range(pl.len()).over("region_code") // HOUSEHOLDS_PER_CADRE)
+    scope = scope.with_columns(cadre_id=pl.format("GB{}{}", pl.col("region_code"), pl.col("_k").cast(pl.String).str.pad_start(3, "0")))
+    ids = scope["cadre_id"].unique(maintain_order=True)
+    n = ids.len()
+    span = (as_of - date(year, 1, 1)).days + 1
+    names = [SURNAMES[a] + GIVEN[b] + (GIVEN[c] if c < len(GIVEN) else "") for a, b, c in
+             zip(r.integers(0, len(SURNAMES), n), r.integers(0, len(GIVEN), n), r.integers(0, 2 * len(GIVEN), n),
+                 strict=True)]
+    leaves = r.random(n) < 0.03
+    left_on = _days(year, r.integers(60, max(span - 30, 61), n))
+    cadres = pl.DataFrame({
+        "cadre_id": ids, "name": pl.Series(names, dtype=pl.String),
+        "sex": pl.Series(r.choice(["男", "女"], n, p=[0.7, 0.3]), dtype=pl.String),
+        "unit": pl.Series(r.choice(CADRE_UNITS, n), dtype=pl.String),
+        "unit_level": pl.Series(["县直"] * n, dtype=pl.String),
+        "rank": pl.Series(r.choice(CADRE_RANKS, n, p=[0.03, 0.07, 0.2, 0.25, 0.35, 0.1]), dtype=pl.String),
+        "role": pl.Series(["帮扶责任人"] * n, dtype=pl.String),
+        "phone": pl.Series([f"139{x:08d}" for x in r.integers(0, 10**8, n)], dtype=pl.String),
+    }).with_columns(left_on=pl.when(pl.Series(leaves)).then(left_on))
+    m = scope.height
+    paired = r.random(m) < 0.97
+    start = _days(year - 3, r.integers(0, 3 * 365, m))
+    pairings = scope.filter(pl.Series(paired)).select("cadre_id", "household_id", start=start.filter(pl.Series(paired)))
+    # A cadre who left: his households get the next cadre of the village from the day after (80 %).
+    gone = cadres.filter(pl.col("left_on").is_not_null()).select("cadre_id", "left_on")
+    successor = (pairings.join(gone, on="cadre_id", how="inner")
+                 .filter(pl.Series(r.random(pairings.join(gone, on="cadre_id", how="inner").height) < 0.8))
+                 .with_columns(cadre_id=pl.col("cadre_id").str.slice(0, 14) + "9" + pl.col("cadre_id").str.slice(15),
+                               start=pl.col("left_on") + pl.duration(days=1)).drop("left_on"))
+    if successor.height:
+        new_ids = successor["cadre_id"].unique()
+        extra = cadres.join(gone.select("cadre_id"), on="cadre_id", how="semi").with_columns(
+            cadre_id=pl.col("cadre_id").str.slice(0, 14) + "9" + pl.col("cadre_id").str.slice(15),
+            left_on=pl.lit(None, dtype=pl.Date), name=pl.col("name").str.slice(0, 1) + "新")
+        cadres = pl.concat([cadres, extra.filter(pl.col("cadre_id").is_in(new_ids.implode()))])
+        pairings = pl.concat([pairings, successor.select(pairings.columns)])
+    pairings = pairings.with_columns(end=pl.lit(None, dtype=pl.Date), order=pl.lit("第一"))
+    # Visits: the last home visit mostly within 14 days of as_of, 10 % late; earlier ones and calls.
+    hp = pairings.unique("household_id", keep="last").select("household_id", "cadre_id")
+    k = hp.height
+    late = r.random(k) < 0.10
+    back = np.where(late, r.integers(16, 120, k), r.integers(0, 14, k))
+    last = pl.Series([as_of - timedelta(days=int(b)) for b in back], dtype=pl.Date)
+    count = r.integers(1, 6, k)
+    rep = np.repeat(np.arange(k), count)
+    earlier = pl.Series([as_of - timedelta(days=int(b) + int(d)) for b, d in
+                         zip(back[rep], r.integers(15, max(span, 16), len(rep)), strict=True)], dtype=pl.Date)
+    mode = np.where(r.random(len(rep)) < 0.3, "电话", "入户走访")
+    visits = pl.concat([
+        hp.with_columns(visited_on=last, mode=pl.lit("入户走访")),
+        hp[rep].with_columns(visited_on=earlier, mode=pl.Series(mode, dtype=pl.String)),
+    ]).filter(pl.col("visited_on") >= pl.lit(date(year - 1, 1, 1))).unique(
+        ["household_id", "visited_on", "cadre_id", "mode"], keep="first", maintain_order=True)
+    items = r.choice(["政策宣传", "收入核实", "两不愁三保障核实、风险排查", "帮办实事", "政策宣传、收入核实"], visits.height)
+    visits = visits.with_columns(items=pl.Series(items, dtype=pl.String), found_problem=pl.lit(False),
+                                 visitor=pl.lit(None, dtype=pl.String), problem=pl.lit(None, dtype=pl.String),
+                                 content=pl.lit(None, dtype=pl.String))
+
+    def canonical(frame: pl.DataFrame, table: str) -> pl.DataFrame:
+        return frame.select([pl.col(c).cast(t) if c in frame.columns else pl.lit(None, dtype=t).alias(c)
+                             for c, t in S.polars_schema(table).items()])
+
+    return {"cadres": canonical(cadres, "cadres"), "pairings": canonical(pairings, "pairings"),
+            "visits": canonical(visits, "visits")}
 
 
 def _projects_and_dividends(hh: pl.DataFrame, year: int, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:

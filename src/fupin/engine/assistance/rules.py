@@ -48,6 +48,7 @@ from datetime import date
 import polars as pl
 
 from fupin.engine import facts
+from fupin.engine.assistance import pairing as P
 from fupin.engine.assistance import schema as S
 from fupin.engine.assistance.catalogue import Catalogue
 from fupin.engine.idnumber import age_expr, birth_date_expr, sex_expr
@@ -73,6 +74,7 @@ INCOME_CHANNELS = ("measure", "dividend", "placement")
 SAFETY_NET_CHANNELS = ("dibao", "tekun", "measure")
 
 STATUS_LABELS: dict[str, str] = {
+    **P.STATUS_LABELS,
     "covered": "已覆盖", "uncovered": "未覆盖", "no_demand": "无就业意愿", "met": "按时落实",
     "met_undated": "按年度记录落实", "late": "逾期落实", "missing": "逾期未落实", "pending": "未到期",
     "none": "无收益机制",
@@ -83,7 +85,7 @@ CHANNEL_LABELS: dict[str, str] = {
 }
 
 # Coverage rules (3.11) in report order.
-COVERAGE_RULES = ("outlet", "income", "mechanism", "developmental", "safety_net")
+COVERAGE_RULES = ("outlet", "income", "mechanism", "developmental", "safety_net", "pairing", "visit")
 LEVELS = (("province", 2), ("city", 4), ("county", 6), ("town", 9), ("village", 12))
 LEVEL_LABELS = {"province": "省", "city": "市", "county": "区县", "town": "乡镇", "village": "村"}
 
@@ -181,11 +183,17 @@ RULES: tuple[Rule, ...] = (
          "3 R3"),
     Rule("safety_net", "assistance", "无劳动能力户综合保障", "social safety net for households without labour", "3 R4",
          safety_net_status),
+    Rule("pairing", "assistance", "结对帮扶全覆盖", "every household has an active pairing", "3 R5"),
+    Rule("visit", "assistance", "按时走访", "paired households visited in time", "3 R6"),
+    Rule("B08", "assistance_check", "帮扶责任人结对户数超过上限", "cadre over the pairing limit", "3.12"),
+    Rule("B09", "assistance_check", "帮扶责任人本人是建档立卡户成员", "cadre is a member of a registered household", "3.12"),
+    Rule("B15", "assistance_check", "一户同时有两名第一帮扶责任人", "two 第一 cadres active on one household", "3.12"),
+    Rule("B16", "assistance_check", "帮扶责任人离岗后仍有走访记录", "a visit by a cadre after he left", "3.12"),
     Rule("B13", "assistance_check", "帮扶收入超过登记收入", "assistance income above the registry's income item", "3 R9"),
     Rule("B14", "assistance_check", "有就业或公益岗但工资性收入为0", "a job or public post but no wage income", "3 R9"),
 )
 _BY_KEY = {r.key: r for r in RULES}
-SEVERITY = {"B13": WARNING, "B14": WARNING}
+SEVERITY = {"B13": WARNING, "B14": WARNING, "B08": WARNING, "B09": WARNING, "B15": WARNING, "B16": WARNING}
 
 
 def label(key: str, lang: str = "zh") -> str:
@@ -207,6 +215,10 @@ class Ledger:
     labour: pl.DataFrame | None = None
     projects: pl.DataFrame | None = None
     catalogue: Catalogue = field(default_factory=Catalogue.default)
+    # 1.5–1.7; R5/R6 run (and 3.11 reports them) when ``pairings`` is given, even empty.
+    cadres: pl.DataFrame | None = None
+    pairings: pl.DataFrame | None = None
+    visits: pl.DataFrame | None = None
 
 
 def _lazy(frame: pl.DataFrame | None, table: str) -> pl.LazyFrame:
@@ -229,6 +241,10 @@ class Outcome:
     households: pl.DataFrame  # year-Y households in scope of the run: household_id, region_code, hamlet, head_name
     # R9's records (:func:`assistance_items`), collected only when evaluate(with_items=True): the 明白卡.
     items: pl.DataFrame | None = None
+    # R5 (households, cadres) and R6 (``pairing.evaluate_pairing``); None without pairings.
+    pairing: pl.DataFrame | None = None
+    cadre_load: pl.DataFrame | None = None
+    visit: pl.DataFrame | None = None
 
 
 FINDING_SCHEMA = {"year": pl.Int32, "region_code": pl.String, "household_id": pl.String, "id_number": pl.String,
@@ -411,7 +427,19 @@ def evaluate(households: pl.DataFrame, members: pl.DataFrame, ledger: Ledger, *,
     listed = [items.join(hh.select("household_id"), on="household_id", how="semi")] if with_items else []
     outlet, income, developmental, safety_net, found, run, *got = pl.collect_all(
         [r1, r2, r3, r4, findings, run_hh, *listed])
-    return Outcome(year, as_of, outlet, income, developmental, safety_net, found, run, got[0] if got else None)
+    out = Outcome(year, as_of, outlet, income, developmental, safety_net, found, run, got[0] if got else None)
+    if ledger.pairings is not None:
+        # R5/R6 read their own policy keys, so that a ledger without pairings never needs them.
+        pp = policy.frame(year, codes, needed=P.PAIRING_PARAMETERS, parameters=P.PAIRING_PARAMETERS)
+        paired = P.evaluate_pairing(
+            hh.select("household_id", "region_code", "policy_key", "in_scope", "monitored", "registered",
+                      "poverty_status"), mem_all.select("household_id", "id_number"), pp,
+            cadres=ledger.cadres, pairings=ledger.pairings, visits=ledger.visits, year=year, as_of=as_of,
+            region=region, finding_schema=FINDING_SCHEMA)
+        out.pairing, out.cadre_load, out.visit = paired.pairing, paired.cadres, paired.visit
+        out.findings = pl.concat([found, paired.findings], how="vertical_relaxed").sort(
+            "household_id", "code", "id_number", nulls_last=True)
+    return out
 
 
 def to_fen(amount: pl.Expr) -> pl.Expr:
@@ -525,6 +553,11 @@ UNCOVERED_SCHEMA = {"rule": pl.String, "household_id": pl.String, "region_code":
                     "head_name": pl.String, "name": pl.String, "id_number": pl.String, "status": pl.String}
 
 
+def coverage_rules(outcome: Outcome) -> tuple[str, ...]:
+    """The 3.11 rules of a run: R5/R6 when the ledger had pairings."""
+    return COVERAGE_RULES if outcome.pairing is not None else COVERAGE_RULES[:5]
+
+
 def units(outcome: Outcome) -> pl.LazyFrame:
     """One row per unit a rule counts: ``rule, region_code, num, den, excl`` (0/1 each)."""
     def part(frame: pl.DataFrame, rule: str, num: pl.Expr, den: pl.Expr, excl: pl.Expr) -> pl.LazyFrame:
@@ -538,6 +571,9 @@ def units(outcome: Outcome) -> pl.LazyFrame:
         part(outcome.developmental, "developmental", status.is_in(["met", "met_undated"]), status != "pending",
              status == "pending"),
         part(outcome.safety_net, "safety_net", status == "covered", pl.lit(True), pl.lit(False)),
+        *([part(outcome.pairing, "pairing", status == "paired", pl.lit(True), pl.lit(False)),
+           part(outcome.visit, "visit", status == "ok", pl.lit(True), pl.lit(False))]
+          if outcome.pairing is not None else []),
     ], how="vertical")
 
 
@@ -565,7 +601,7 @@ def coverage(outcome: Outcome, *, region: str | None = None, names: dict[str, st
     out = pl.concat(parts, how="vertical").collect() if parts else pl.DataFrame()
     # Every rule appears for every region, even with no unit (denominator 0, empty rate).
     regions = out.select("code", "level").unique()
-    grid = regions.join(pl.DataFrame({"rule": list(COVERAGE_RULES)}), how="cross")
+    grid = regions.join(pl.DataFrame({"rule": list(coverage_rules(outcome))}), how="cross")
     out = grid.join(out.drop("level"), on=["code", "rule"], how="left").with_columns(
         [_c(c).fill_null(0) for c in ("num", "den", "excl")])
     names = names or {}
@@ -597,10 +633,16 @@ def uncovered(outcome: Outcome) -> dict[str, pl.DataFrame]:
         ).sort("region_code", "household_id", "id_number", nulls_last=True).cast(UNCOVERED_SCHEMA)
 
     st = _c("status")
+    # Empty lists without pairings: every rule of COVERAGE_RULES has its list.
+    paired = {r: pl.DataFrame(schema=UNCOVERED_SCHEMA) for r in ("pairing", "visit")}
+    if outcome.pairing is not None:
+        paired = {"pairing": listed(outcome.pairing, "pairing", st == "unpaired", st, False),
+                  "visit": listed(outcome.visit, "visit", st == "overdue", st, False)}
     return {
         "outlet": listed(outcome.outlet, "outlet", st == "uncovered", st, True),
         "income": listed(outcome.income, "income", st == "uncovered", st, False),
         "mechanism": listed(outcome.income, "mechanism", ~_c("mechanism"), pl.lit("none"), False),
         "developmental": listed(outcome.developmental, "developmental", st.is_in(["late", "missing"]), st, False),
         "safety_net": listed(outcome.safety_net, "safety_net", st == "uncovered", st, False),
+        **paired,
     }

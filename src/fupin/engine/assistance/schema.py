@@ -22,7 +22,14 @@ from __future__ import annotations
 
 import polars as pl
 
-from fupin.engine.schema import DTYPES, Field, index_headers, match_to_index, normalize_header, normalize_text
+from fupin.engine.schema import (
+    DTYPES,
+    Field,
+    index_headers,
+    match_to_index,
+    normalize_header,
+    normalize_text,
+)
 
 F = Field
 
@@ -57,6 +64,15 @@ WILLINGNESS = ("有", "无")
 AWAY_WILLINGNESS = ("外出", "本地", "均可")
 EMPLOYMENT_STATES = ("已就业", "未就业", "务农", "灵活就业")
 IDLE_REASONS = ("照料家人", "健康原因", "缺技能", "无合适岗位", "其他")
+# 1.5–1.7: cadres, pairings, visits.
+UNIT_LEVELS = ("中央单位", "省直", "市直", "县直", "乡镇", "村级", "东西协作", "企业", "其他")
+RANKS = ("厅级", "正处", "副处", "正科", "副科", "一般干部", "村干部", "其他")
+CADRE_ROLES = ("第一书记", "驻村工作队员", "帮扶责任人", "村干部", "其他")
+PAIRING_ORDERS = ("第一", "第二")
+FIRST_PAIRING = PAIRING_ORDERS[0]
+VISIT_MODES = ("入户走访", "电话", "视频", "集中座谈", "其他")
+HOME_VISIT = VISIT_MODES[0]
+VISIT_ITEMS = ("政策宣传", "收入核实", "两不愁三保障核实", "风险排查", "帮办实事", "其他")
 
 # The family every 综合保障 measure belongs to (R4) and the 资产收益 family (R2 mechanism).
 SAFETY_NET_FAMILY = "综合保障"
@@ -187,6 +203,44 @@ LABOUR_FIELDS: tuple[Field, ...] = (
     _f("skills", "技能", "text"),
 )
 
+CADRE_FIELDS: tuple[Field, ...] = (
+    _f("cadre_id", "责任人编号", "text", aliases=("帮扶责任人编号",)),
+    _f("name", "姓名", "text", aliases=("责任人姓名", "帮扶责任人姓名", "帮扶责任人"), required=True),
+    _f("sex", "性别", "code", ("男", "女"), aliases=("责任人性别",)),
+    _f("id_number", "证件号码", "id_number", aliases=("责任人证件号码", "身份证号码", "身份证号")),
+    _f("unit", "帮扶单位", "text", aliases=("帮扶(选派)单位名称", "帮扶（选派）单位名称", "帮扶单位名称", "选派单位"),
+       required=True),
+    _f("unit_level", "单位隶属", "code", UNIT_LEVELS, aliases=("单位隶属关系", "帮扶单位隶属")),
+    _f("rank", "职级", "code", RANKS, aliases=("责任人职级",), required=True),
+    _f("role", "身份", "code", CADRE_ROLES, aliases=("责任人身份",)),
+    _f("phone", "联系电话", "text", aliases=("责任人联系电话", "手机号码", "帮扶责任人联系电话"), required=True),
+    _f("left_on", "离岗日期", "date", aliases=("离岗时间",)),
+)
+
+PAIRING_FIELDS: tuple[Field, ...] = (
+    _f("cadre_id", "责任人编号", "text", aliases=("帮扶责任人编号",)),
+    _f("cadre_name", "责任人姓名", "text", aliases=("帮扶责任人姓名", "帮扶责任人", "姓名")),
+    _f("cadre_phone", "责任人联系电话", "text", aliases=("帮扶责任人联系电话", "联系电话")),
+    _f("household_id", "户编号", "text", required=True),
+    _f("start", "开始日期", "date", aliases=("帮扶开始时间", "帮扶开始日期", "结对开始日期"), required=True),
+    _f("end", "结束日期", "date", aliases=("帮扶结束时间", "帮扶结束日期", "结对结束日期")),
+    _f("order", "序位", "code", PAIRING_ORDERS, aliases=("帮扶序位",)),
+)
+
+VISIT_FIELDS: tuple[Field, ...] = (
+    _f("household_id", "户编号", "text", required=True),
+    _f("cadre_id", "责任人编号", "text", aliases=("帮扶责任人编号",)),
+    _f("visitor", "走访人", "text", aliases=("走访人姓名",)),
+    _f("visited_on", "走访日期", "date", aliases=("走访时间",), required=True),
+    _f("mode", "方式", "code", VISIT_MODES, aliases=("走访方式",), required=True),
+    _f("items", "事项", "text", aliases=("走访事项",)),
+    _f("found_problem", "发现问题", "yesno", aliases=("是否发现问题",)),
+    _f("problem", "问题描述", "text"),
+    _f("content", "内容", "text", aliases=("走访内容",)),
+)
+# 1.6 flat layout: the national 帮扶责任人 export has one row per (cadre, household).
+FLAT_PAIRING_HEADERS = ("帮扶开始时间", "帮扶结束时间", "开始日期", "结束日期")
+
 TABLES: dict[str, tuple[Field, ...]] = {
     "measure_catalogue": CATALOGUE_FIELDS,
     "measures": MEASURE_FIELDS,
@@ -195,6 +249,9 @@ TABLES: dict[str, tuple[Field, ...]] = {
     "posts": POST_FIELDS,
     "placements": PLACEMENT_FIELDS,
     "labour": LABOUR_FIELDS,
+    "cadres": CADRE_FIELDS,
+    "pairings": PAIRING_FIELDS,
+    "visits": VISIT_FIELDS,
 }
 # Sheet names (xlsx) — Chinese first, it is the one written back — and file names (CSV/Parquet).
 SHEET_NAMES: dict[str, tuple[str, ...]] = {
@@ -205,6 +262,9 @@ SHEET_NAMES: dict[str, tuple[str, ...]] = {
     "posts": ("岗位", "posts"),
     "placements": ("就业", "placements"),
     "labour": ("劳动力", "labour"),
+    "cadres": ("帮扶责任人", "cadres"),
+    "pairings": ("结对帮扶", "pairings"),
+    "visits": ("走访记录", "visits"),
 }
 WIDE_SHEET_NAMES = ("帮扶措施（宽表）", "measures_wide")
 # Natural keys (section 1); measures: 措施编号, else (户编号, 证件号码, 小类, 开始日期 or 年度).
@@ -216,6 +276,9 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "posts": ("post_id",),
     "placements": ("id_number", "start", "post_id", "employer"),
     "labour": ("id_number", "year"),
+    "cadres": ("cadre_id",),   # else (name, phone): see cadre_key
+    "pairings": ("cadre_id", "household_id", "start"),
+    "visits": ("household_id", "visited_on", "cadre_id", "visitor", "mode"),
 }
 
 ASSIST_DTYPES: dict[str, pl.DataType] = {**DTYPES, "date": pl.Date()}
@@ -270,6 +333,22 @@ def wide_columns(headers: list[str]) -> dict[str, str]:
     """Raw header -> 大类 for the wide-layout columns among ``headers``."""
     index = {normalize_header(k): v for k, v in WIDE_COLUMNS.items()}
     return {h: index[normalize_header(h)] for h in headers if normalize_header(h) in index}
+
+
+def cadre_key(name: str | None, phone: str | None) -> str:
+    """The 责任人编号 a cadre without one is known by (1.5: key (姓名, 联系电话)): a short digest,
+    so that the phone never travels as an identifier (URLs, CSV outputs)."""
+    import hashlib
+
+    text = f"{normalize_text(name or '')}|{(phone or '').replace(' ', '').replace('-', '')}"
+    return "C-" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+
+
+def cadre_key_expr(cadre_id: pl.Expr, name: pl.Expr, phone: pl.Expr) -> pl.Expr:
+    """``cadre_id`` where given, else :func:`cadre_key` of (name, phone) (null without a name)."""
+    derived = pl.struct(n=name, p=phone).map_elements(
+        lambda r: cadre_key(r["n"], r["p"]) if r["n"] else None, return_dtype=pl.String)
+    return pl.coalesce(cadre_id, derived)
 
 
 def other_subtype(family: str) -> str:
