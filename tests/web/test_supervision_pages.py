@@ -333,3 +333,74 @@ def test_the_menu_offers_the_problem_list_and_listed_supervision_to_readers_only
     assert 'data-nav="problems"' in analyst and 'data-nav="listings"' in analyst
     steward = page(as_user(users["steward"]), "/monitoring/match/")
     assert 'data-nav="problems"' not in steward and 'data-nav="listings"' not in steward
+
+
+# --- the county's writes from the web -------------------------------------------------------------
+
+def _feedback_workbook(rows: list[list]) -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "问题"
+    sheet.append(["问题来源", "来源文件", "责任区划", "问题类别", "问题描述", "交办日期", "整改时限"])
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_county_imports_inspection_feedback_from_the_page_and_gets_the_refused_rows_back(registry, county_user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    content = _feedback_workbook([
+        ["inspection", "巡视反馈意见第3条", VILLAGE_A, "housing", "两户危房未改造", "2020-03-01", "2020-06-30"],
+        ["no-such-source", "x", VILLAGE_A, "housing", "描述", "2020-03-01", "2020-06-30"],
+    ])
+    client = as_user(county_user)
+    assert 'id="ledger-import"' in page(client, LIST)
+    response = client.post(reverse_import(), {"file": SimpleUploadedFile("巡视反馈.xlsx", content)})
+    html = response.content.decode()
+    assert response.status_code == 200 and "新增问题 1 个" in html and "退回 1 行" in html
+    rejects = re.search(r'href="data:[^;]+;base64,([^"]+)"', html).group(1)
+    import base64
+
+    book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(rejects)))
+    assert any("问题来源无效" in str(c.value) for row in book.active.iter_rows() for c in row)
+    assert Problem.objects.within(EVERYWHERE).filter(description="两户危房未改造").exists()
+
+
+def reverse_import() -> str:
+    return "/supervision/problems/import/"
+
+
+def test_a_village_cadre_has_no_import_form_and_is_refused_the_import(registry, village_user):
+    client = as_user(village_user)
+    assert 'id="ledger-import"' not in page(client, LIST)
+    assert client.post(reverse_import(), {}).status_code == 403
+
+
+def test_county_syncs_the_data_problems_from_the_report_page(assessed, county_user):
+    client = as_user(county_user)
+    assert 'id="ledger-sync"' in page(client, REPORT + "?year=2020")
+    html = client.post("/supervision/report/sync/", {"year": 2020}, follow=True).content.decode()
+    assert "数据问题已同步" in html
+    again = client.post("/supervision/report/sync/", {"year": 2020}, follow=True).content.decode()
+    assert "新建 0 个" in again  # a second sync finds the same problems
+
+
+def test_county_lists_an_area_by_hand_and_by_the_rules_from_the_page(assessed, county_user, village_user):
+    client = as_user(county_user)
+    html = page(client, LISTINGS + "?year=2020")
+    assert 'id="list-by-hand"' in html and 'id="list-by-rules"' in html
+    no_note = client.post("/supervision/listings/add/", {"year": 2020, "code": VILLAGE_A}, follow=True)
+    assert "人工挂牌须填写说明" in no_note.content.decode()
+    done = client.post("/supervision/listings/add/", {"year": 2020, "code": VILLAGE_A, "note": "市级挂牌村",
+                                                       "target": "2020-12-31"}, follow=True).content.decode()
+    assert "新挂牌 1 个" in done and f'data-code="{VILLAGE_A}"' in done
+    by_rules = client.post("/supervision/listings/add/", {"year": 2020, "level": "village"}, follow=True)
+    assert by_rules.status_code == 200 and "挂牌完成" in by_rules.content.decode()
+    # A village cadre sees the listings but lists nothing.
+    cadre = as_user(village_user)
+    assert 'id="list-by-hand"' not in page(cadre, LISTINGS + "?year=2020")
+    refused = cadre.post("/supervision/listings/add/", {"year": 2020, "code": VILLAGE_A, "note": "x"}, follow=True)
+    assert "须由县级或以上进行" in refused.content.decode()

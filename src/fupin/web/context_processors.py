@@ -28,12 +28,24 @@ NAVIGATION = (
     ("worklists", _("Work lists"), "worklist", C.READ, ("web:worklist",)),
     ("plans", _("Plan actions due"), "web:assistance_due", C.READ, ("web:assistance_due",)),
     ("coverage", _("Assistance coverage"), "web:assistance_coverage", C.READ, ("web:assistance_coverage",)),
+    # Anyone who may record a visit may be a 帮扶责任人; the page says so when the account is not one.
+    ("my_households", _("My paired households"), "web:my_households", C.EDIT, ("web:my_households",
+                                                                                 "web:record_visit")),
+    ("visits_overdue", _("Overdue visits"), "web:visits_overdue", C.READ, ("web:visits_overdue",)),
     ("leads", _("Monitoring leads"), "monitoring:list", C.READ, ("monitoring:list", "monitoring:detail",
                                                                  "monitoring:overdue", "monitoring:cadre_new",
                                                                  "monitoring:bulk", "monitoring:notice")),
+    ("problems", _("Problem list"), "web:problems", C.READ, ("web:problems", "web:problem", "web:ledger_report")),
+    ("listings", _("Listed supervision"), "web:listings", C.READ, ("web:listings",)),
     ("jobs", _("Tasks"), "jobs:list", JOBS, ("jobs:",)),
     ("match", _("Department data"), "monitoring:match", C.MATCH, ("monitoring:match",)),
     ("stats", _("Statistics"), "monitoring:overdue", C.READ, ("monitoring:overdue",)),
+    ("analysis", _("Analysis"), "web:analysis", C.ANALYSE, ("web:analysis", "web:analysis_report",
+                                                           "web:analysis_report_download", "web:analysis_scenario",
+                                                           "web:analysis_scenario_households", "web:analysis_mpi",
+                                                           "web:analysis_mpi_households", "web:analysis_sample",
+                                                           "web:analysis_sample_download",
+                                                           "web:analysis_sample_results")),
     ("policy", _("Policy values"), "web:policy", C.POLICY, ("web:policy",)),
     ("audit", _("Access log"), "web:audit", C.AUDIT, ("web:audit",)),
 )
@@ -46,7 +58,7 @@ def _allowed(scope, need: str) -> bool:
 def _url(scope, name: str) -> str | None:
     if name == "worklist":
         return reverse("web:worklist", args=[divisions.pad12(scope.prefix)]) if scope.prefix else None
-    if name in ("web:assistance_due", "web:assistance_coverage"):  # pages of the user's own region
+    if name in ("web:assistance_due", "web:assistance_coverage", "web:visits_overdue"):  # the user's own region
         return reverse(name, args=[divisions.pad12(scope.prefix)]) if scope.prefix else None
     return reverse(name)
 

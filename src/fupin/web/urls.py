@@ -1,7 +1,17 @@
 from django.urls import include, path, re_path
 
 import fupin.web.converters  # noqa: F401 — registers id, year, village, household
-from fupin.web.views import assistance, audit, auth, households, policy, worklists
+from fupin.web.views import (
+    analytics,
+    assistance,
+    audit,
+    auth,
+    households,
+    pairing,
+    policy,
+    supervision,
+    worklists,
+)
 
 app_name = "web"
 
@@ -39,4 +49,29 @@ urlpatterns = [
     re_path(rf"^assistance/due/{CODE}/$", assistance.plans_due, name="assistance_due"),
     re_path(rf"^assistance/coverage/{CODE}/$", assistance.coverage, name="assistance_coverage"),
     re_path(rf"^assistance/coverage/{CODE}/export/$", assistance.coverage_export, name="assistance_coverage_export"),
+    path("analysis/", analytics.index, name="analysis"),
+    path("analysis/report/", analytics.report_page, name="analysis_report"),
+    path("analysis/report/download/", analytics.report_download, name="analysis_report_download"),
+    path("analysis/scenario/", analytics.scenario, name="analysis_scenario"),
+    path("analysis/scenario/households/", analytics.scenario_households, name="analysis_scenario_households"),
+    path("analysis/mpi/", analytics.mpi, name="analysis_mpi"),
+    path("analysis/mpi/households/", analytics.mpi_households, name="analysis_mpi_households"),
+    path("analysis/sample/", analytics.sample, name="analysis_sample"),
+    path("analysis/sample/download/<str:which>/", analytics.sample_download, name="analysis_sample_download"),
+    path("analysis/sample/results/", analytics.sample_results, name="analysis_sample_results"),
+    path("supervision/problems/", supervision.problem_list, name="problems"),
+    path("supervision/problems/<id:pk>/", supervision.problem_detail, name="problem"),
+    path("supervision/problems/<id:pk>/act/", supervision.problem_act, name="problem_act"),
+    path("supervision/problems/<id:pk>/evidence/", supervision.evidence_upload, name="problem_evidence"),
+    path("supervision/evidence/<id:pk>/download/", supervision.evidence_download, name="evidence_download"),
+    path("supervision/report/", supervision.ledger_report, name="ledger_report"),
+    path("supervision/report/export/", supervision.ledger_report_export, name="ledger_report_export"),
+    path("supervision/listings/", supervision.listings, name="listings"),
+    path("supervision/listings/add/", supervision.listings_add, name="listings_add"),
+    path("supervision/problems/import/", supervision.ledger_import, name="ledger_import"),
+    path("supervision/report/sync/", supervision.ledger_sync, name="ledger_sync"),
+    path("pairing/mine/", pairing.my_households, name="my_households"),
+    path("pairing/visit/<household:household_id>/", pairing.record_visit, name="record_visit"),
+    re_path(rf"^pairing/overdue/{CODE}/$", pairing.overdue, name="visits_overdue"),
+    re_path(rf"^pairing/overdue/{CODE}/export/$", pairing.overdue_export, name="visits_overdue_export"),
 ]

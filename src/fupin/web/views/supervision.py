@@ -7,11 +7,14 @@ computes; which action a user may take is the workflow's one ``refusal`` (the bu
 
 from __future__ import annotations
 
+import base64
 import tempfile
+from datetime import date
 from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -78,6 +81,7 @@ def problem_list(request):
         "states": State.values, "sources": [k for k, _label in SOURCE_CHOICES],
         "names": web_selectors.region_names(scope, [p["region_code"] for p in page.object_list]),
         "region": web_selectors.region_names(scope, [code]).get(code, "") if code else "",
+        "can_import": scope.can(Capability.IMPORT),
     })
 
 
@@ -187,6 +191,7 @@ def ledger_report(request):
         "sources": ["all", *dict(SOURCE_CHOICES)], "crumbs": crumbs,
         "region": web_selectors.region_names(scope, [code]).get(code, "") if code else "",
         "cleared": sum(1 for r in rows if r["cleared"]),
+        "can_sync": scope.can(Capability.ASSESS),
     })
 
 
@@ -236,4 +241,82 @@ def listings(request):
         rows, error = [], display.bilingual(str(exc))
     return render(request, "supervision/listings.html", {
         "rows": rows, "year": year, "years": years, "error": error, "charts": _chart(rows),
+        # Listing is the county's (or a wider region's) decision; the use case checks again.
+        "can_list": scope.can_edit and len(scope.prefix) <= 6,
     })
+
+
+# --- the county's writes: list areas, import feedback, sync the data problems ---------------------
+
+@login_required
+@require_POST
+def listings_add(request):
+    """List areas for supervision: one by hand (code, note, target) or every region the A.1 rules
+    select at a level. The use case refuses roles below the county."""
+    scope = scope_to(request, Capability.EDIT)
+    year = _int(request.POST.get("year")) or clock.today().year
+    target = request.POST.get("target") or None
+    try:
+        target_on = date.fromisoformat(target) if target else None
+        if request.POST.get("level"):
+            selected = supervision.select_db(scope, policy_provider.current(), year=year,
+                                             level=request.POST["level"])
+            rows = selected.select("code", "reasons").to_dicts()
+        else:
+            rows = [{"code": request.POST.get("code", ""), "note": request.POST.get("note", "")}]
+        outcome = supervision.list_regions(scope, year=year, rows=rows, target_on=target_on)
+    except ValueError as exc:  # LedgerError, PolicyMissing, a malformed date
+        messages.error(request, display.bilingual(str(exc)))
+    except PermissionDenied as exc:
+        messages.error(request, display.bilingual(str(exc)))
+    else:
+        messages.success(request, _("Listed: %(new)s new, %(old)s already listed.") % {
+            "new": len(outcome.created), "old": len(outcome.existing)})
+    return redirect(f"{reverse('web:listings')}?year={year}")
+
+
+@login_required
+@require_POST
+def ledger_import(request):
+    """A workbook of problems (巡视/考核/审计 feedback) into the ledger; the rows refused come back
+    as a workbook to download from the result page."""
+    scope = scope_to(request, Capability.IMPORT)
+    upload = request.FILES.get("file")
+    if upload is None or not upload.name.lower().endswith((".xlsx", ".csv")):
+        messages.error(request, _("Choose a problem list workbook (.xlsx or .csv)."))
+        return redirect("web:problems")
+    with tempfile.TemporaryDirectory(prefix="fupin-ledger-") as folder:
+        path = Path(folder) / Path(upload.name).name
+        with path.open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        try:
+            outcome = supervision.import_ledger(scope, policy_provider.current(), path,
+                                                rejects_path=Path(folder) / "rejects.xlsx")
+        except (ValueError, PolicyError) as exc:  # ExchangeFormatError: a file that cannot be read
+            messages.error(request, display.bilingual(str(exc)))
+            return redirect("web:problems")
+        rejects = outcome.rejects_path.read_bytes() if outcome.rejects_path else None
+    return render(request, "supervision/imported.html", {
+        "outcome": outcome, "name": upload.name,
+        "rejects": base64.b64encode(rejects).decode() if rejects else "", "xlsx": XLSX,
+    })
+
+
+@login_required
+@require_POST
+def ledger_sync(request):
+    """B.4 for the user's region: problems raised from the data-quality errors and overdue leads,
+    closed when they are gone, reopened when they come back."""
+    scope = scope_to(request, Capability.ASSESS)
+    year = _int(request.POST.get("year")) or clock.today().year
+    try:
+        counts = supervision.sync_ledger(scope, policy_provider.current(), year=year)
+    except (ValueError, PolicyError) as exc:
+        messages.error(request, display.bilingual(str(exc)))
+    else:
+        messages.success(request, _("Data problems synchronised: %(created)s new, %(closed)s closed, "
+                                    "%(reopened)s reopened, %(unchanged)s unchanged.") % {
+            "created": counts.created, "closed": counts.closed, "reopened": counts.reopened,
+            "unchanged": counts.unchanged})
+    return redirect(f"{reverse('web:ledger_report')}?year={year}")
