@@ -75,3 +75,13 @@ def test_region_helpers_level_and_parent():
     out = codes.select(engine.level_expr(pl.col("c")).alias("level"), engine.parent_expr(pl.col("c")).alias("parent"))
     assert out["level"].to_list() == ["village", "town", "county", "city", "province"]
     assert out["parent"].to_list() == ["500101102000", "500101000000", "500100000000", "500000000000", "500000000000"]
+
+
+def test_a_region_without_households_is_never_selected_even_with_a_high_incidence_on_record():
+    villages = pl.DataFrame({
+        "code": ["500101102201", "500101102202"], "name": ["a", "empty"], "level": ["village"] * 2,
+        "households": [400, 0], "remaining_poor_people": [1200, 0], "registered_rural_population": [5000, 10],
+        "incidence": [0.24, 0.5], "projected_poor_people": [1200, 0], "projected_incidence": [0.24, 0.5],
+        "policy": ["national@1.0"] * 2})
+    out = engine.select(villages, None, level="village", year=2020, policy=load_policies())
+    assert out["code"].to_list() == ["500101102201"]
