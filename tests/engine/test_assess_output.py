@@ -138,3 +138,13 @@ def test_explain_names_the_town_and_cites_policy_by_title():
     text = explain(one(household()))
     assert "万州区" in text
     assert "政策：全国默认政策参数 1.0 版、重庆市政策参数（示例） 2024.1 版" in text
+
+
+def test_verdicts_come_in_the_households_own_order_whatever_the_members_order():
+    from fupin.synth import generate
+
+    h, m, _regions = generate(households=3000, year=2020, seed=11)
+    shuffled_h = h.sample(fraction=1.0, shuffle=True, seed=3)
+    shuffled_m = m.sample(fraction=1.0, shuffle=True, seed=4)
+    out = assess(shuffled_h, shuffled_m, year=2020, policy=policy())
+    assert out["household_id"].to_list() == shuffled_h.filter(pl.col("year") == 2020)["household_id"].to_list()
