@@ -57,14 +57,16 @@ DATABASE_FIXTURES = frozenset({"db", "transactional_db", "live_server", "django_
 def pytest_collection_modifyitems(config, items):
     """On the PostgreSQL run, only the tests that reach the database: the engine, file and
     command-line tests (whose commands open their own SQLite files) already ran on the SQLite
-    run, against the same code, and would only run twice (CI's 12 minutes)."""
+    run, against the same code, and would only run twice (CI's 12 minutes). So did the browser
+    tests: what a phone screen shows does not depend on the database under the page."""
     if not using_postgres():
         return
     keep, skip = [], []
     for item in items:
         reaches = item.get_closest_marker("django_db") is not None or bool(
             DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
-        (keep if reaches else skip).append(item)
+        in_browser = "tests/browser/" in item.nodeid or item.nodeid.startswith("tests/monitoring/test_declare_browser")
+        (keep if reaches and not in_browser else skip).append(item)
     if skip:
         config.hook.pytest_deselected(items=skip)
         items[:] = keep
