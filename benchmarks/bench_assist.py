@@ -28,6 +28,16 @@ B08/B09/B15/B16 and the two coverage rules' units) on the same 1M households wit
 ``benchmarks/data/pairing_<N>_<V>/``; the **baseline** is one group-by of the visits by household
 (latest date) joined to the year's households.
 
+``--employment`` measures R7 (公益性岗位 checks B01–B07, B10–B12, inside
+:func:`fupin.engine.assistance.rules.evaluate`) and R10 (:func:`fupin.engine.assistance.employment.offers`)
+on 1M households with 500k placements (``--placements``): every county gets four posts of the
+generator's templates and every town a 公益性岗位; placements are drawn over living members aged
+16–65, a third of them on their town's 公益性岗位, 1 % twice (B06), start dates through the year,
+a quarter ended. Made once in ``benchmarks/data/employment_<N>_<P>/``. Timed: ``evaluate`` with the
+placements (R1–R4, R7, R9) plus ``offers`` against the same ``evaluate`` without them — the
+difference is what R7+R10 cost; the **baseline** is one join of the placements to the year's
+members and a group-by by household.
+
 ``--db`` measures the database half instead (``--households`` default 100,000 there): a generated
 workbook (registry and its 帮扶措施 / 收益项目 / 收益分配 sheets, ``benchmarks/data/assist_db_<N>/``)
 whose registry is imported once into a SQLite file; each run copies that file and, in a fresh
@@ -263,6 +273,101 @@ def pairing_child(folder: Path, part: str) -> dict:
             "pairings": pairings.height, "households": households.height}
 
 
+def prepare_employment(n: int, p: int) -> Path:
+    folder = DATA / f"employment_{n}_{p}"
+    if (folder / "placements.parquet").exists():
+        return folder
+    from fupin.synth import generate
+    from fupin.synth.assistance import POST_TEMPLATES
+
+    folder.mkdir(parents=True, exist_ok=True)
+    households, members, _regions = generate(n, YEAR, region="50", seed=7)
+    rng = np.random.default_rng(17)
+    codes = households["region_code"].unique().sort()
+    counties, towns = codes.str.slice(0, 6).unique().sort(), codes.str.slice(0, 9).unique().sort()
+    rows = [(f"GW{c}{i}", name, kind, None, "用工单位", c.ljust(12, "0"), place, float(lo), True, 10_000,
+             date_(YEAR, 1, 1)) for c in counties for i, (kind, name, place, lo, _hi) in enumerate(POST_TEMPLATES)]
+    rows += [(f"GY{t}", "保洁员", "公益性岗位", "保洁员", "乡镇人民政府", t.ljust(12, "0"), "乡镇内", 600.0,
+              bool(rng.random() < 0.9), 10_000, date_(YEAR, 1, 1)) for t in towns]
+    posts = pl.DataFrame(rows, orient="row", infer_schema_length=None, schema=[
+        "post_id", "name", "kind", "public_post_type", "employer", "region_code", "place", "monthly_pay",
+        "accident_insurance", "planned", "published_on"])
+    people = members.filter(pl.col("year") == YEAR).join(
+        households.filter(pl.col("year") == YEAR).select("household_id", "region_code"), on="household_id")
+    pick = people.sample(n=min(p, people.height), seed=17)
+    k = pick.height
+    public = rng.random(k) < 1 / 3
+    template = rng.integers(0, len(POST_TEMPLATES), k)
+    post_id = pl.select(pl.when(pl.Series(public)).then(pl.lit("GY") + pick["region_code"].str.slice(0, 9))
+                        .otherwise(pl.lit("GW") + pick["region_code"].str.slice(0, 6)
+                                   + pl.Series(template).cast(pl.String))).to_series()
+    start = np.datetime64(f"{YEAR}-01-01", "D") + rng.integers(0, 365, k).astype("timedelta64[D]")
+    end = np.where(rng.random(k) < 0.25, start + rng.integers(30, 200, k).astype("timedelta64[D]"), np.datetime64("NaT"))
+    placements = pl.DataFrame({"id_number": pick["id_number"], "household_id": pick["household_id"],
+                               "post_id": post_id, "start": pl.Series(start, dtype=pl.Date),
+                               "end": pl.Series(end, dtype=pl.Date)})
+    twice = placements.filter(pl.Series(public)).head(max(k // 100, 1)).with_columns(
+        start=pl.col("start") + pl.duration(days=1))
+    placements = pl.concat([placements, twice])
+    households.write_parquet(folder / "households.parquet")
+    members.write_parquet(folder / "members.parquet")
+    posts.write_parquet(folder / "posts.parquet")
+    placements.write_parquet(folder / "placements.parquet")
+    return folder
+
+
+def date_(y: int, m: int, d: int):
+    from datetime import date
+
+    return date(y, m, d)
+
+
+def employment_child(folder: Path, part: str) -> dict:
+    from fupin.engine.assistance import employment as E
+    from fupin.engine.assistance.rules import Ledger, evaluate
+    from fupin.engine.policy import load_policies
+
+    households = pl.read_parquet(folder / "households.parquet")
+    members = pl.read_parquet(folder / "members.parquet")
+    posts, placements = pl.read_parquet(folder / "posts.parquet"), pl.read_parquet(folder / "placements.parquet")
+    started = time.perf_counter()
+    found = offered = 0
+    if part == "employment":
+        outcome = evaluate(households, members, Ledger(placements=placements, posts=posts), year=YEAR,
+                           policy=load_policies())
+        offers = E.offers(outcome.outlet, posts, placements, None, year=YEAR, as_of=outcome.as_of)
+        found = outcome.findings.filter(pl.col("code").is_in(list(E.SEVERITY))).height
+        offered = offers.height
+    elif part == "employment-without":
+        evaluate(households, members, Ledger(), year=YEAR, policy=load_policies())
+    else:
+        (placements.lazy().join(members.lazy().filter(pl.col("year") == YEAR).select("id_number", "labour"),
+                                on="id_number", how="inner").group_by("household_id").len().collect())
+    return {"seconds": time.perf_counter() - started, "findings": found, "offers": offered,
+            "placements": placements.height, "households": households.height}
+
+
+def employment_main(args) -> None:
+    folder = prepare_employment(args.households, args.placements)
+    results: dict[str, list[dict]] = {"employment": [], "employment-without": [], "employment-baseline": []}
+    for _ in range(args.runs):
+        for part, rows in results.items():
+            out = subprocess.run([sys.executable, __file__, "--child", str(folder), part], check=True,
+                                 capture_output=True, text=True, cwd=ROOT)
+            rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    med = {part: statistics.median(r["seconds"] for r in rows) for part, rows in results.items()}
+    runs = {part: ", ".join(f"{r['seconds']:.2f}" for r in rows) for part, rows in results.items()}
+    first = results["employment"][0]
+    print(f"households {first['households']:,}, placements {first['placements']:,}, runs {args.runs} (fresh processes); "
+          f"R7 findings {first['findings']:,}, R10 rows {first['offers']:,}")
+    print(f"R1–R4, R7, R9 + R10 offers:        median {med['employment']:.2f} s  [{runs['employment']}]")
+    print(f"R1–R4, R9 without placements:      median {med['employment-without']:.2f} s  [{runs['employment-without']}]")
+    print(f"baseline (placements ⋈ members, group-by): median {med['employment-baseline']:.2f} s  "
+          f"[{runs['employment-baseline']}]")
+    extra = med["employment"] - med["employment-without"]
+    print(f"R7+R10 cost {extra:.2f} s; ratio to baseline {extra / med['employment-baseline']:.1f}×")
+
+
 def pairing_main(args) -> None:
     folder = prepare_pairing(args.households, args.visits)
     results: dict[str, list[dict]] = {"pairing": [], "pairing-baseline": []}
@@ -291,15 +396,21 @@ def main() -> None:
     parser.add_argument("--db", action="store_true", help="the database half: import into SQLite (default 100,000 households)")
     parser.add_argument("--pairing", action="store_true", help="R5 and R6 on 1M households, 1M pairings, 10M visits")
     parser.add_argument("--visits", type=int, default=10_000_000, help="visits for --pairing")
+    parser.add_argument("--employment", action="store_true", help="R7 and R10 on 1M households, 500k placements")
+    parser.add_argument("--placements", type=int, default=500_000, help="placements for --employment")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         part = args.child[1]
-        run = db_child if part.startswith("db-") else pairing_child if part.startswith("pairing") else child
+        run = (db_child if part.startswith("db-") else pairing_child if part.startswith("pairing")
+               else employment_child if part.startswith("employment") else child)
         print(json.dumps(run(Path(args.child[0]), part)))
         return
     if args.pairing:
         pairing_main(args)
+        return
+    if args.employment:
+        employment_main(args)
         return
     if args.db:
         if args.households == parser.get_default("households"):

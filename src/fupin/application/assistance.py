@@ -56,8 +56,9 @@ __all__ = ["AssistanceImportOutcome", "MeasureOutcome", "StepRefused", "check_re
            "coverage_report", "create_plans", "import_assistance", "mark_action", "plans_due", "record_measure"]
 
 TABLE_LABELS = {"measure_catalogue": "帮扶措施目录", "income_projects": "收益项目", "measures": "帮扶措施",
-                "dividends": "收益分配", "cadres": "帮扶责任人", "pairings": "结对帮扶", "visits": "走访记录"}
-NOT_STORED = ("posts", "placements", "labour")  # read and checked; stored by the next issue (13)
+                "dividends": "收益分配", "cadres": "帮扶责任人", "pairings": "结对帮扶", "visits": "走访记录",
+                "posts": "岗位", "placements": "就业", "labour": "劳动力", "migration": "务工动态"}
+NOT_STORED: tuple[str, ...] = ()  # every sheet read is stored (issue 13 added posts … migration)
 
 
 # --- import ---------------------------------------------------------------------------------------
@@ -121,10 +122,25 @@ def _scope_issues(scope: Scope, result: AssistanceFile, households: pl.DataFrame
     return out
 
 
-def _prepared(scope: Scope, table: str, rows: pl.DataFrame, households: pl.DataFrame) -> pl.DataFrame:
+def _prepared(scope: Scope, table: str, rows: pl.DataFrame, households: pl.DataFrame,
+              members: pl.DataFrame | None = None) -> pl.DataFrame:
     """Canonical rows with their scope column and natural key."""
     if table in ("measures", "dividends", "pairings", "visits"):
         rows = rows.join(households, on="household_id", how="left")
+    elif table in ("placements", "labour", "migration"):
+        # A labour or migration row may name only the person: it lies where the person's household
+        # does (the smallest 户编号 listing the ID), else with the importing scope.
+        person = (members.group_by("id_number").agg(_hh=pl.col("household_id").min())
+                  if members is not None else pl.DataFrame(schema={"id_number": pl.String, "_hh": pl.String}))
+        rows = (rows.join(person, on="id_number", how="left")
+                .join(households.rename({"household_id": "_hh"}), on="_hh", how="left")
+                .rename({"region_code": "_person_region"})
+                .join(households, on="household_id", how="left")
+                .with_columns(region_code=pl.coalesce(pl.col("region_code"), pl.col("_person_region"),
+                                                      pl.lit(scope.prefix)))
+                .drop("_hh", "_person_region"))
+    elif table == "posts":
+        rows = rows.rename({"region_code": ledger_store.WORK_REGION}).with_columns(region_code=pl.lit(scope.prefix))
     elif table == "income_projects":
         rows = rows.with_columns(region_code=pl.coalesce(pl.col("region_code"), pl.lit(scope.prefix)))
     else:
@@ -147,13 +163,17 @@ def import_assistance(scope: Scope, path, rejects_path=None, *, today: date | No
         households, members = ledger_store.registry_keys()
         projects = ledger_store.read_table(Scope.system(), "income_projects")["project_id"].drop_nulls()
         cadres = ledger_store.read_table(Scope.system(), "cadres")["cadre_id"].drop_nulls()
+        posts = ledger_store.read_table(Scope.system(), "posts")["post_id"].drop_nulls()
         ref = RegistryRef.of(households, members, projects=frozenset(projects.to_list()),
-                             cadres=frozenset(cadres.to_list()))
+                             cadres=frozenset(cadres.to_list()), posts=frozenset(posts.to_list()))
         result = read_assistance(path, registry=ref, as_of=today, catalogue=ledger_store.catalogue_for(scope))
         added = []
         for table in ledger_store.LOAD_ORDER:
             if table in result.tables:
-                added += _scope_issues(scope, result, households, table, result.loadable(table))
+                rows = result.loadable(table)
+                if table == "posts":  # a post may lie anywhere (省外): its 工作地区划 is not its scope
+                    rows = rows.rename({"region_code": ledger_store.WORK_REGION})
+                added += _scope_issues(scope, result, households, table, rows)
         if added:
             result.issues = pl.concat([result.issues, *added], how="vertical_relaxed")
         written_rejects = None
@@ -167,7 +187,7 @@ def import_assistance(scope: Scope, path, rejects_path=None, *, today: date | No
         for table in ledger_store.LOAD_ORDER:
             if table not in result.tables:
                 continue
-            rows = _prepared(scope, table, result.loadable(table), households)
+            rows = _prepared(scope, table, result.loadable(table), households, members)
             counts[table] = ledger_store.upsert(table, rows, batch_id=batch.pk, user_id=getattr(scope.actor, "pk", None))
             counts[table].rejected = bad.filter(pl.col("table") == table).select("sheet", "row").unique().height
         batch.counts = {t: vars(c) for t, c in counts.items()}
@@ -199,6 +219,17 @@ def stored_inputs(scope: Scope, *, year: int, region: str | None = None) -> repo
     registry = FileRegistry(households, bulk.read_members(scope, year), bulk.read_regions(scope), None)
     return reports.AssistanceInput(registry, ledger_store.read_ledger(scope, year=year),
                                    pl.DataFrame(schema=ISSUE_COLUMNS), scope.prefix or None, None, identified_on(scope))
+
+
+def stored_employment_inputs(scope: Scope, *, year: int, region: str | None = None) -> reports.AssistanceInput:
+    """:func:`stored_inputs` plus the members of the year before (the 复工 rate's denominator)."""
+    data = stored_inputs(scope, year=year, region=region)
+    prior = bulk.read_members(scope.narrow(region), year - 1)
+    if prior.height:
+        data.registry = FileRegistry(data.registry.households,
+                                     pl.concat([data.registry.members, prior], how="diagonal_relaxed"),
+                                     data.registry.regions, None)
+    return data
 
 
 def coverage_report(scope: Scope, policy: PolicySet, *, year: int, region: str | None = None,

@@ -23,8 +23,12 @@ from fupin.assistance.models import (
     CatalogueEntry,
     Dividend,
     IncomeProject,
+    LabourRecord,
     Measure,
+    MigrationRecord,
     Pairing,
+    Placement,
+    Post,
     Visit,
     stored_fields,
 )
@@ -38,10 +42,14 @@ from fupin.registry.services.imports import (
 )
 
 MODELS = {"measures": Measure, "income_projects": IncomeProject, "dividends": Dividend,
-          "measure_catalogue": CatalogueEntry, "cadres": Cadre, "pairings": Pairing, "visits": Visit}
+          "measure_catalogue": CatalogueEntry, "cadres": Cadre, "pairings": Pairing, "visits": Visit,
+          "posts": Post, "placements": Placement, "labour": LabourRecord, "migration": MigrationRecord}
 # The order of a load: the catalogue names the 小类 of measures, projects the ones of dividends,
 # cadres the 责任人 of pairings and visits.
-LOAD_ORDER = ("measure_catalogue", "income_projects", "measures", "dividends", "cadres", "pairings", "visits")
+LOAD_ORDER = ("measure_catalogue", "income_projects", "measures", "dividends", "cadres", "pairings", "visits",
+              "posts", "placements", "labour", "migration")
+# A post's 工作地区划 is stored as ``work_region``: its ``region_code`` is the scope that lists it.
+WORK_REGION = "work_region"
 # Resolved into 责任人编号 at import (1.6), not stored.
 NOT_STORED_COLUMNS = {"pairings": ("cadre_name", "cadre_phone")}
 # Never read into the rules' frames: free text that no rule needs (1.7: never on a card or page).
@@ -52,13 +60,15 @@ def columns(table: str) -> list[str]:
     """The stored exchange columns of ``table`` (besides key and region_code)."""
     fields = S.CATALOGUE_FIELDS if table == "measure_catalogue" else stored_fields(table)
     cols = [f.name for f in fields if f.name not in NOT_STORED_COLUMNS.get(table, ())]
+    if table == "posts":
+        return [*cols, WORK_REGION]
     return [*cols, "wide"] if table == "measures" else cols
 
 
 def _schema(table: str) -> dict[str, pl.DataType]:
     if table == "measure_catalogue":
         return {f.name: S.dtype(f) for f in S.CATALOGUE_FIELDS}
-    full = S.polars_schema(table)
+    full = S.polars_schema(table) | {WORK_REGION: pl.String()}
     return {c: full[c] for c in columns(table)}
 
 
@@ -83,6 +93,14 @@ def natural_key(table: str) -> pl.Expr:
         return c("cadre_id")
     if table == "pairings":
         return pl.concat_str([_text(c(n)) for n in ("cadre_id", "household_id", "start")], separator="|")
+    if table == "posts":
+        return c("post_id")
+    if table == "placements":
+        return pl.concat_str([_text(c(n)) for n in ("id_number", "start", "post_id", "employer")], separator="|")
+    if table == "labour":
+        return pl.concat_str([_text(c(n)) for n in ("id_number", "year")], separator="|")
+    if table == "migration":
+        return pl.concat_str([_text(c(n)) for n in ("id_number", "reported_on")], separator="|")
     if table == "visits":
         who = pl.when(c("cadre_id").is_not_null()).then(c("cadre_id")).otherwise(pl.lit("v:") + _text(c("visitor")))
         return pl.concat_str([_text(c("household_id")), _text(c("visited_on")), who, _text(c("mode"))], separator="|")
@@ -148,7 +166,21 @@ def read_ledger(scope: Scope, *, year: int | None = None) -> Ledger:
             projects = pl.concat([projects, named], how="vertical_relaxed")
     cadres, pairings, visits = read_pairings(scope)
     return Ledger(measures=read_table(scope, "measures"), dividends=dividends, projects=projects,
-                  catalogue=catalogue_for(scope), cadres=cadres, pairings=pairings, visits=visits)
+                  catalogue=catalogue_for(scope), cadres=cadres, pairings=pairings, visits=visits,
+                  posts=read_posts(scope), placements=read_table(scope, "placements"),
+                  labour=read_table(scope, "labour"), migration=read_table(scope, "migration"))
+
+
+def read_posts(scope: Scope) -> pl.DataFrame:
+    """The posts listed by the scope, by the regions containing it (a county's posts for its
+    villages) and inside it, with 工作地区划 back as ``region_code`` — the file's layout."""
+    frame = read_table(Scope.system(), "posts", with_keys=True)
+    prefix = scope.prefix
+    if prefix:
+        frame = frame.filter(pl.lit(prefix).str.starts_with(pl.col("region_code"))
+                             | pl.col("region_code").str.starts_with(prefix))
+    return frame.drop("id", "key", "region_code").rename({WORK_REGION: "region_code"}).select(
+        [pl.col(c).cast(t) for c, t in S.polars_schema("posts").items()])
 
 
 def read_pairings(scope: Scope) -> tuple[pl.DataFrame | None, pl.DataFrame | None, pl.DataFrame | None]:

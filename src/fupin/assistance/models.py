@@ -244,3 +244,52 @@ class Visit(LedgerRow):
     class Meta:
         verbose_name = "走访记录"
         indexes = [models.Index(fields=["household_id", "visited_on"], name="visit_household_date")]
+
+
+# --- 1.8–1.11: labour, posts, placements, migration (issue 13) ----------------------------------
+
+class Post(LedgerRow):
+    """岗位 (1.9): key 岗位编号. ``region_code`` = the importing scope (who publishes it: a county
+    lists posts in a partner city too); 工作地区划 is ``work_region``."""
+
+    locals().update(_fields_of(S.POST_FIELDS, skip=("region_code",)))
+    work_region = models.CharField("工作地区划", max_length=12, null=True, blank=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = "岗位"
+        indexes = [models.Index(fields=["post_id"], name="post_id_idx")]
+
+
+class Placement(LedgerRow):
+    """就业 (1.10): key (证件号码, 开始日期, 岗位编号 or 用人单位); ``region_code`` = the household's village."""
+
+    locals().update(_fields_of(S.PLACEMENT_FIELDS))
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = "就业"
+        indexes = [models.Index(fields=["id_number"], name="placement_person"),
+                   models.Index(fields=["post_id"], name="placement_post")]
+
+
+class LabourRecord(LedgerRow):
+    """劳动力 (1.8): what visits learn of a member, key (证件号码, 年度)."""
+
+    locals().update(_fields_of(S.LABOUR_FIELDS))
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = "劳动力"
+        indexes = [models.Index(fields=["id_number", "year"], name="labour_person_year")]
+
+
+class MigrationRecord(LedgerRow):
+    """务工动态 (1.11): key (证件号码, 日期)."""
+
+    locals().update(_fields_of(S.MIGRATION_FIELDS))
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = "务工动态"
+        indexes = [models.Index(fields=["id_number", "reported_on"], name="migration_person_date")]

@@ -167,6 +167,20 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
         files_only=lambda args: args.action in ("coverage", "check") and not getattr(args, "db", None),
     ),
     Command(
+        "employment", "就业帮扶：送工送岗清单与复工率 (employment service: job offers, return-to-work rate)",
+        (a("action", choices=["offers", "return-rate"],
+           help="offers：为“人人有出路”未覆盖的劳动力推荐最多5个开放岗位（R10）；return-rate：复工率 "
+                "(offers: up to five open posts per uncovered member; return-rate: the 复工 rate)"),
+         _YEAR, _INPUT, _DB, _REGION,
+         a("--as-of", help="offers：岗位开放与覆盖的截至日期 YYYY-MM-DD（默认当年12月31日） (as-of date)"),
+         a("--date", help="return-rate：统计日期 YYYY-MM-DD (return-rate: the date)"),
+         a("--level", choices=["town", "county"], help="return-rate：按乡镇（town）或区县（county）汇总 (level)"),
+         a("--assistance", help="帮扶数据文件（默认与 --input 相同） (assistance sheets; default: the --input container)"),
+         a("--out", required=True, help="输出文件 .xlsx / .csv / .parquet (output file)")),
+        "fupin.cli.employment:employment_command", "fupin.cli.employment_db:employment_command", database="optional",
+        inputs=("input", "assistance"), policy=True,
+    ),
+    Command(
         "card", "打印一个村的帮扶明白卡 PDF，每户一页 (the household cards 明白卡 of a village, one PDF page each)",
         (a("--village", required=True, help="村代码，12 位 (12-digit village code)"), _YEAR,
          a("--as-of", help="数据截至日期 YYYY-MM-DD（默认当年12月31日） (as-of date; default 31 December)"),
@@ -197,6 +211,17 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
          a("--db", help="数据库 URL (database URL), 默认 FUPIN_DB 或 sqlite:///fupin.sqlite3"), _REGION,
          a("--rejects", help="退回行工作簿路径 (rejects workbook; default FILE.rejects.xlsx in the current folder)")),
         "fupin.cli.monitoring:match_command", database="always", policy=True, inputs=("file",),
+    ),
+    Command(
+        "shock", "冲击事件：导入疫情/灾害事件与受灾户，生成突发严重困难线索 (shocks: import events, create leads)",
+        (a("action", choices=["import", "leads"],
+           help="import：导入冲击事件表与受灾户表；leads：按规则 R8 把受灾户生成监测线索（可重复运行） "
+                "(import events and affected households; create the leads of one event, idempotent)"),
+         a("file", nargs="?", help="import：冲击事件/受灾户文件 .xlsx 或 .csv (import: the shocks file)"),
+         a("--event", help="leads：事件编号 (leads: the event id)"), _DB, _REGION,
+         a("--rejects", help="import：退回表路径 .xlsx（默认 ./FILE.rejects.xlsx） (import: rejects workbook)"),
+         a("--out", help="leads：逐户结果 .csv 或 .parquet（英文列名） (leads: per-household result file)")),
+        "fupin.cli.shocks:shock_command", database="always", policy=True, inputs=("file",),
     ),
     Command(
         "exit", "贫困户退出：预退出、办理环节、退出名单 (household exit: propose, take a step, the exit lists)",

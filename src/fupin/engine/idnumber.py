@@ -178,12 +178,15 @@ def is_valid(id_number: str) -> bool:
     return parse(pl.Series([id_number]))["id_status"][0] in (OK,)
 
 
-def age_expr(birth: pl.Expr, as_of: date) -> pl.Expr:
-    """Whole years completed at ``as_of``; a 29 February birthday completes on 1 March."""
-    before_birthday = (birth.dt.month() > as_of.month) | (
-        (birth.dt.month() == as_of.month) & (birth.dt.day() > as_of.day)
-    )
-    return (pl.lit(as_of.year) - birth.dt.year() - before_birthday.cast(pl.Int32)).cast(pl.Int32)
+def age_expr(birth: pl.Expr, as_of: date | pl.Expr) -> pl.Expr:
+    """Whole years completed at ``as_of`` (a date, or a Date expression: an age at each row's
+    own date); a 29 February birthday completes on 1 March."""
+    if isinstance(as_of, pl.Expr):
+        year, month, day = as_of.dt.year(), as_of.dt.month(), as_of.dt.day()
+    else:
+        year, month, day = pl.lit(as_of.year), as_of.month, as_of.day
+    before_birthday = (birth.dt.month() > month) | ((birth.dt.month() == month) & (birth.dt.day() > day))
+    return (year.cast(pl.Int32) - birth.dt.year() - before_birthday.cast(pl.Int32)).cast(pl.Int32)
 
 
 def birth_date_expr(id_number: pl.Expr) -> pl.Expr:

@@ -95,6 +95,7 @@ ISSUE_COLUMNS = {
 }
 WIDE = "measures_wide"
 TABLE_ORDER = ("measure_catalogue", "income_projects", "posts", "measures", "dividends", "placements", "labour",
+               "migration",
                "cadres", "pairings", "visits")
 CADRE_COLUMNS = tuple(f.name for f in S.CADRE_FIELDS)
 _NAMES = {t: {f.name for f in fs} for t, fs in S.TABLES.items()}
@@ -162,6 +163,7 @@ class AssistanceFile:
         paired = "pairings" in self.tables
         return Ledger(measures=get("measures"), dividends=get("dividends"), placements=get("placements"),
                       posts=get("posts"), labour=get("labour"), projects=get("income_projects"),
+                      migration=get("migration"),
                       catalogue=self.catalogue,
                       cadres=self.loadable("cadres") if paired or "cadres" in self.tables else None,
                       pairings=get("pairings"),
@@ -523,6 +525,8 @@ class _Validator:
             out["placements"] = self.placements(parsed["placements"], out.get("posts"))
         if "labour" in parsed:
             out["labour"] = self.labour(parsed["labour"])
+        if "migration" in parsed:
+            out["migration"] = self.migration(parsed["migration"])
         if "cadres" in parsed:
             out["cadres"] = self.cadres(parsed["cadres"], flat=flat is not None)
         known = self._known_cadres(out.get("cadres"))
@@ -757,6 +761,23 @@ class _Validator:
                   pl.format("证件号码 {} 不是登记册中任何户的成员", pl.col("id_number")),
                   pl.format("ID {} is not a member of any household of the registry", pl.col("id_number")))
         self.duplicates(p, table, ["id_number", "year"], "id_number")
+        return p.frame
+
+    def migration(self, p: _Parsed) -> pl.DataFrame:
+        """1.11 务工动态: a person of the registry (A02 without 户编号), dated no later than the
+        import (A12)."""
+        table = "migration"
+        self.field_errors(p, table)
+        self.household_checks(p, table)
+        ids = self.registry.members.get_column("id_number")
+        self.flag(p, table, pl.col("household_id").is_null() & pl.col("id_number").is_not_null()
+                  & ~pl.col("id_number").is_in(ids.implode()), "A02", "id_number",
+                  pl.format("证件号码 {} 不是登记册中任何户的成员", pl.col("id_number")),
+                  pl.format("ID {} is not a member of any household of the registry", pl.col("id_number")))
+        self.flag(p, table, pl.col("reported_on") > pl.lit(self.as_of), "A12", "reported_on",
+                  pl.format(f"日期 {{}} 晚于导入日期 {self.as_of}；请核对日期", pl.col("reported_on")),
+                  pl.format(f"date {{}} is after the import date {self.as_of}", pl.col("reported_on")))
+        self.duplicates(p, table, ["id_number", "reported_on"], "id_number")
         return p.frame
 
     # -- 1.5–1.7: cadres, pairings, visits

@@ -108,7 +108,9 @@ def generate_assistance(households: pl.DataFrame, members: pl.DataFrame, year: i
 
     # 公益岗位: a 弱劳动力或半劳动力 member, one per household.
     r = _rng(seed, _S_POSTS)
-    weak = (m["labour"] == "弱劳动力或半劳动力").to_numpy() & alive & (age >= 16) & (age <= 65)
+    # Not one who works away from the county (R7 B07 would flag him).
+    away = m["work_location"].is_in(["县外省内务工", "省外务工"]).fill_null(False).to_numpy()
+    weak = (m["labour"] == "弱劳动力或半劳动力").to_numpy() & alive & (age >= 16) & (age <= 65) & ~away
     pick = weak & (r.random(len(m)) < 0.3)
     idx = np.flatnonzero(pick)
     _u, first = np.unique(mh[idx], return_index=True)
@@ -116,6 +118,7 @@ def generate_assistance(households: pl.DataFrame, members: pl.DataFrame, year: i
     parts.append(_rows(mh[idx], r.choice(["乡村公益性岗位", "生态护林员"], size=len(idx), p=[0.7, 0.3]),
                        _days(year, r.integers(0, 150, len(idx))), np.round(r.uniform(500, 800, len(idx)), 0),
                        id_number=mid[idx], status=["实施中"] * len(idx)))
+    public_holders = mid[idx]
 
     # 综合保障: 低保 households (household level), 特困供养 people.
     r = _rng(seed, _S_SAFETY)
@@ -186,7 +189,82 @@ def generate_assistance(households: pl.DataFrame, members: pl.DataFrame, year: i
     out_measures = measures.select([pl.col(c).cast(t) if c in measures.columns else pl.lit(None, dtype=t).alias(c)
                                     for c, t in S.polars_schema("measures").items()])
     return {"measures": out_measures, "income_projects": projects, "dividends": dividends,
-            **generate_pairing(hh, year, seed=seed)}
+            **generate_pairing(hh, year, seed=seed),
+            **generate_employment(hh, m.filter(pl.Series(moved) & ~pl.col("id_number").is_in(public_holders.tolist())),
+                                  m.filter(pl.Series(alive)), year, seed=seed)}
+
+
+_S_EMPLOYMENT = 113
+# 1.9: where generated posts lie. Posts outside the county sit in a 东西部协作 partner city.
+PARTNER_REGION = "440300000000"
+POST_TEMPLATES = (  # (kind, name, place, pay low, pay high)
+    ("企业岗位", "普工", "乡镇外县内", 2800, 4200), ("帮扶车间", "车间操作工", "乡镇内", 1800, 2600),
+    ("以工代赈", "以工代赈务工", "乡镇内", 2000, 3000), ("企业岗位", "东西部协作普工", "省外", 4000, 6000),
+)
+RETURN_SHARE = 0.8   # migrants back at work by spring (国务院扶贫办 2020: ~ 80 %)
+
+
+def generate_employment(hh: pl.DataFrame, moved: pl.DataFrame, alive: pl.DataFrame, year: int, *, seed: int = 0
+                        ) -> dict[str, pl.DataFrame]:
+    """``posts``, ``placements`` and ``migration`` (canonical frames), consistent with the
+    members: every 转移就业 member (``moved``) holds a placement on a post of his county (or a
+    partner city's 省外 post) with openings left over; a 公益性岗位 per town stays open for R10
+    (its holders are the 公益岗位帮扶 measures); members the registry lists as working away
+    (``alive``: living members of S(Y)) have a 务工动态 row home for the spring festival, most of
+    them back at work by spring."""
+    r = _rng(seed, _S_EMPLOYMENT)
+    counties = sorted({c[:6] for c in hh["region_code"].drop_nulls().to_list()})
+    towns = sorted({c[:9] for c in hh["region_code"].drop_nulls().to_list()})
+    rows = []
+    for county in counties:
+        for i, (kind, name, place, lo, hi) in enumerate(POST_TEMPLATES):
+            region = PARTNER_REGION if place == "省外" else county.ljust(12, "0")
+            rows.append((f"GW{county}{i:02d}", name, kind, None, f"{county}{name}用工单位", region, place,
+                         float(round(r.uniform(lo, hi), -1)), True, kind != "以工代赈",
+                         "东西部协作" if place == "省外" else "送工送岗"))
+    for town in towns:
+        rows.append((f"GY{town}", "乡村保洁员", S.PUBLIC_POST, "保洁员", "乡镇人民政府", town.ljust(12, "0"), "乡镇内",
+                     float(round(r.uniform(500, 800), -1)), bool(r.random() < 0.9), False, "其他"))
+    posts = pl.DataFrame(rows, orient="row", infer_schema_length=None, schema=[
+        "post_id", "name", "kind", "public_post_type", "employer", "region_code", "place", "monthly_pay",
+        "accident_insurance", "injury_insurance", "channel"])
+    # 转移就业 members: a county post for a quarter of them, the partner city's for the others.
+    county_of = moved["household_id"].replace_strict(
+        dict(zip(hh["household_id"], hh["region_code"].str.slice(0, 6), strict=True)), default=None)
+    far = r.random(moved.height) < 0.75
+    local_i = r.integers(0, 3, moved.height)
+    post_id = pl.Series([f"GW{c}{(3 if f else li):02d}" for c, f, li in zip(county_of, far, local_i, strict=True)],
+                        dtype=pl.String)
+    placements = pl.DataFrame({
+        "id_number": moved["id_number"], "household_id": moved["household_id"], "post_id": post_id,
+        "start": _days(year, r.integers(0, 120, moved.height)),
+        "mode": pl.Series(np.where(far, "转移就业", "就近就业"), dtype=pl.String),
+        "service": pl.Series(r.choice(list(S.PLACEMENT_SERVICES), size=moved.height, p=[0.4, 0.3, 0.25, 0.05]),
+                             dtype=pl.String),
+    })
+    taken = placements.group_by("post_id").len()
+    posts = posts.join(taken, on="post_id", how="left").with_columns(
+        planned=(pl.col("len").fill_null(0) + pl.Series(r.integers(1, 6, posts.height))).cast(pl.Int32),
+        published_on=pl.lit(date(year, 1, 1)), closes_on=pl.lit(None, dtype=pl.Date)).drop("len")
+    # 务工动态: the registry's cross-town migrants home for the spring festival, most back by spring.
+    out = alive.filter(pl.col("work_location").is_in(["乡（镇）外县内务工", "县外省内务工", "省外务工"]))
+    place = out["work_location"].replace_strict({"乡（镇）外县内务工": "乡镇外县内", "县外省内务工": "县外省内",
+                                                 "省外务工": "省外"}, return_dtype=pl.String)
+    home = _days(year, r.integers(0, 20, out.height))
+    back = r.random(out.height) < RETURN_SHARE
+    back_on = _days(year, r.integers(40, 100, out.height))
+    first = pl.DataFrame({"id_number": out["id_number"], "household_id": out["household_id"], "reported_on": home,
+                          "state": ["返乡未外出"] * out.height, "place": place, "returned_on": home})
+    again = pl.DataFrame({"id_number": out["id_number"], "household_id": out["household_id"], "reported_on": back_on,
+                          "state": ["已返岗"] * out.height, "place": place, "returned_on": home,
+                          "back_on": back_on}).filter(pl.Series(back))
+    migration = pl.concat([first, again], how="diagonal_relaxed")
+    return {t: _canonical(f, t) for t, f in (("posts", posts), ("placements", placements), ("migration", migration))}
+
+
+def _canonical(frame: pl.DataFrame, table: str) -> pl.DataFrame:
+    return frame.select([pl.col(c).cast(t) if c in frame.columns else pl.lit(None, dtype=t).alias(c)
+                         for c, t in S.polars_schema(table).items()])
 
 
 HOUSEHOLDS_PER_CADRE = 4

@@ -48,6 +48,7 @@ from datetime import date
 import polars as pl
 
 from fupin.engine import facts
+from fupin.engine.assistance import employment as E
 from fupin.engine.assistance import pairing as P
 from fupin.engine.assistance import schema as S
 from fupin.engine.assistance.catalogue import Catalogue
@@ -189,11 +190,12 @@ RULES: tuple[Rule, ...] = (
     Rule("B09", "assistance_check", "帮扶责任人本人是建档立卡户成员", "cadre is a member of a registered household", "3.12"),
     Rule("B15", "assistance_check", "一户同时有两名第一帮扶责任人", "two 第一 cadres active on one household", "3.12"),
     Rule("B16", "assistance_check", "帮扶责任人离岗后仍有走访记录", "a visit by a cadre after he left", "3.12"),
+    *(Rule(code, "assistance_check", zh, en, "3 R7") for code, (zh, en) in E.LABELS.items()),
     Rule("B13", "assistance_check", "帮扶收入超过登记收入", "assistance income above the registry's income item", "3 R9"),
     Rule("B14", "assistance_check", "有就业或公益岗但工资性收入为0", "a job or public post but no wage income", "3 R9"),
 )
 _BY_KEY = {r.key: r for r in RULES}
-SEVERITY = {"B13": WARNING, "B14": WARNING, "B08": WARNING, "B09": WARNING, "B15": WARNING, "B16": WARNING}
+SEVERITY = {**E.SEVERITY, "B13": WARNING, "B14": WARNING, "B08": WARNING, "B09": WARNING, "B15": WARNING, "B16": WARNING}
 
 
 def label(key: str, lang: str = "zh") -> str:
@@ -214,6 +216,7 @@ class Ledger:
     posts: pl.DataFrame | None = None
     labour: pl.DataFrame | None = None
     projects: pl.DataFrame | None = None
+    migration: pl.DataFrame | None = None   # 1.11 务工动态 (the 复工 rate)
     catalogue: Catalogue = field(default_factory=Catalogue.default)
     # 1.5–1.7; R5/R6 run (and 3.11 reports them) when ``pairings`` is given, even empty.
     cadres: pl.DataFrame | None = None
@@ -279,7 +282,8 @@ def evaluate(households: pl.DataFrame, members: pl.DataFrame, ledger: Ledger, *,
     # Members of the year-Y snapshot (any 人员状态): attribution; living ones: the rules.
     mem_all = members.lazy().filter(_c("year") == year).select(
         "household_id", "id_number", "name", "relationship", "member_status", "labour", "school_status",
-        "work_location", "work_months", "dibao", "tekun")
+        "work_location", "work_months", "dibao", "tekun",
+        *(["status_changed_on"] if "status_changed_on" in members.columns else []))
     snapshot = (mem_all.filter(_c("id_number").is_not_null()).group_by("id_number")
                 .agg(_owner=_c("household_id").min())).collect().lazy()
     all_hh_ids = households.lazy().filter(_c("year") == year).select("household_id").unique().with_columns(_snap=pl.lit(True))
@@ -428,6 +432,15 @@ def evaluate(households: pl.DataFrame, members: pl.DataFrame, ledger: Ledger, *,
     outlet, income, developmental, safety_net, found, run, *got = pl.collect_all(
         [r1, r2, r3, r4, findings, run_hh, *listed])
     out = Outcome(year, as_of, outlet, income, developmental, safety_net, found, run, got[0] if got else None)
+    if any(f is not None and f.height for f in (ledger.placements, ledger.measures)):
+        # R7 reads its own policy keys, only when there may be a post holding.
+        ep = policy.frame(year, codes, needed=E.EMPLOYMENT_PARAMETERS, parameters=E.EMPLOYMENT_PARAMETERS)
+        posts_found = E.public_post_findings(
+            hh.select("household_id", "region_code", "policy_key", registered=facts.registered(), monitored="monitored",
+                      risk_eliminated="risk_eliminated"), mem_all, measures, ledger.placements, ledger.posts, ep,
+            year=year, as_of=as_of, region=region, finding_schema=FINDING_SCHEMA)
+        out.findings = pl.concat([out.findings, posts_found], how="vertical_relaxed").sort(
+            "household_id", "code", "id_number", nulls_last=True)
     if ledger.pairings is not None:
         # R5/R6 read their own policy keys, so that a ledger without pairings never needs them.
         pp = policy.frame(year, codes, needed=P.PAIRING_PARAMETERS, parameters=P.PAIRING_PARAMETERS)
@@ -437,7 +450,7 @@ def evaluate(households: pl.DataFrame, members: pl.DataFrame, ledger: Ledger, *,
             cadres=ledger.cadres, pairings=ledger.pairings, visits=ledger.visits, year=year, as_of=as_of,
             region=region, finding_schema=FINDING_SCHEMA)
         out.pairing, out.cadre_load, out.visit = paired.pairing, paired.cadres, paired.visit
-        out.findings = pl.concat([found, paired.findings], how="vertical_relaxed").sort(
+        out.findings = pl.concat([out.findings, paired.findings], how="vertical_relaxed").sort(
             "household_id", "code", "id_number", nulls_last=True)
     return out
 

@@ -64,6 +64,8 @@ WILLINGNESS = ("有", "无")
 AWAY_WILLINGNESS = ("外出", "本地", "均可")
 EMPLOYMENT_STATES = ("已就业", "未就业", "务农", "灵活就业")
 IDLE_REASONS = ("照料家人", "健康原因", "缺技能", "无合适岗位", "其他")
+# 1.11 务工动态.
+MIGRATION_STATES = ("在外务工", "已返岗", "返乡未外出", "本地就业", "不外出")
 # 1.5–1.7: cadres, pairings, visits.
 UNIT_LEVELS = ("中央单位", "省直", "市直", "县直", "乡镇", "村级", "东西协作", "企业", "其他")
 RANKS = ("厅级", "正处", "副处", "正科", "副科", "一般干部", "村干部", "其他")
@@ -203,6 +205,16 @@ LABOUR_FIELDS: tuple[Field, ...] = (
     _f("skills", "技能", "text"),
 )
 
+MIGRATION_FIELDS: tuple[Field, ...] = (
+    _f("id_number", "证件号码", "id_number", aliases=("身份证号码", "身份证号"), required=True),
+    _f("household_id", "户编号", "text"),
+    _f("reported_on", "日期", "date", aliases=("登记日期",), required=True),
+    _f("state", "状态", "code", MIGRATION_STATES, aliases=("务工状态",), required=True),
+    _f("place", "务工地类别", "code", WORKPLACES, aliases=("工作地类别",)),
+    _f("returned_on", "返乡日期", "date"),
+    _f("back_on", "返岗日期", "date"),
+)
+
 CADRE_FIELDS: tuple[Field, ...] = (
     _f("cadre_id", "责任人编号", "text", aliases=("帮扶责任人编号",)),
     _f("name", "姓名", "text", aliases=("责任人姓名", "帮扶责任人姓名", "帮扶责任人"), required=True),
@@ -249,6 +261,7 @@ TABLES: dict[str, tuple[Field, ...]] = {
     "posts": POST_FIELDS,
     "placements": PLACEMENT_FIELDS,
     "labour": LABOUR_FIELDS,
+    "migration": MIGRATION_FIELDS,
     "cadres": CADRE_FIELDS,
     "pairings": PAIRING_FIELDS,
     "visits": VISIT_FIELDS,
@@ -262,6 +275,7 @@ SHEET_NAMES: dict[str, tuple[str, ...]] = {
     "posts": ("岗位", "posts"),
     "placements": ("就业", "placements"),
     "labour": ("劳动力", "labour"),
+    "migration": ("务工动态", "migration"),
     "cadres": ("帮扶责任人", "cadres"),
     "pairings": ("结对帮扶", "pairings"),
     "visits": ("走访记录", "visits"),
@@ -276,6 +290,7 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "posts": ("post_id",),
     "placements": ("id_number", "start", "post_id", "employer"),
     "labour": ("id_number", "year"),
+    "migration": ("id_number", "reported_on"),
     "cadres": ("cadre_id",),   # else (name, phone): see cadre_key
     "pairings": ("cadre_id", "household_id", "start"),
     "visits": ("household_id", "visited_on", "cadre_id", "visitor", "mode"),
