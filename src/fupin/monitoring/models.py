@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from fupin.accounts.scoping import ScopedManager
 from fupin.engine import rules
@@ -206,3 +207,58 @@ class Throttle(models.Model):
 
     key = models.CharField(max_length=64, db_index=True)
     at = models.DateTimeField(db_index=True)
+
+
+# --- shocks (assistance.md 1.12–1.13, R8) ------------------------------------------------------
+
+SHOCK_TYPES = [(t, t) for t in ("疫情", "洪涝", "地质灾害", "旱灾", "生物灾害", "气象灾害", "地震", "其他")]
+
+
+class ShockEvent(models.Model):
+    """冲击事件: an epidemic or disaster over one or more regions."""
+
+    event_id = models.CharField("事件编号", max_length=64, unique=True)
+    name = models.CharField("名称", max_length=200)
+    type = models.CharField("类型", max_length=8, choices=SHOCK_TYPES)
+    # 区划范围: division-code prefixes (2, 4, 6, 9 or 12 digits) separated by ";".
+    regions = models.CharField("区划范围", max_length=2000)
+    # The longest prefix common to every code of 区划范围: who may see and edit the event.
+    region_prefix = models.CharField(max_length=12, db_index=True)
+    start_date = models.DateField("开始日期")
+    end_date = models.DateField("结束日期", null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    objects = ScopedManager("region_prefix")
+
+    class Meta:
+        verbose_name = "冲击事件"
+        ordering = ["-start_date", "event_id"]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.name}"
+
+    @property
+    def prefixes(self) -> list[str]:
+        return [p for p in self.regions.split(";") if p]
+
+
+class ShockHousehold(models.Model):
+    """受灾户: one household listed under one event, with its losses."""
+
+    event = models.ForeignKey(ShockEvent, on_delete=models.CASCADE, related_name="households")
+    household_id = models.CharField("户编号", max_length=64)
+    # The household's village in the registry when it was listed: scopes the row.
+    region_code = models.CharField("村", max_length=12, db_index=True)
+    impacts = models.CharField("影响类型", max_length=200, blank=True, default="")
+    loss = models.DecimalField("损失金额", max_digits=14, decimal_places=2, default=0)
+    verified_on = models.DateField("核实日期", null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    objects = ScopedManager("region_code")
+
+    class Meta:
+        verbose_name = "受灾户"
+        constraints = [models.UniqueConstraint(fields=["event", "household_id"], name="shock_household_key")]
+        indexes = [models.Index(fields=["household_id"], name="shock_household_id")]

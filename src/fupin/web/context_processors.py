@@ -37,6 +37,7 @@ NAVIGATION = (
                                                                  "monitoring:bulk", "monitoring:notice")),
     ("problems", _("Problem list"), "web:problems", C.READ, ("web:problems", "web:problem", "web:ledger_report")),
     ("listings", _("Listed supervision"), "web:listings", C.READ, ("web:listings",)),
+    ("shocks", _("Shock events"), "web:shocks", C.READ, ("web:shocks", "web:shock_event")),
     ("jobs", _("Tasks"), "jobs:list", JOBS, ("jobs:",)),
     ("match", _("Department data"), "monitoring:match", C.MATCH, ("monitoring:match",)),
     ("stats", _("Statistics"), "monitoring:overdue", C.READ, ("monitoring:overdue",)),

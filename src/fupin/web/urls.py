@@ -9,6 +9,7 @@ from fupin.web.views import (
     households,
     pairing,
     policy,
+    shocks,
     supervision,
     worklists,
 )
@@ -74,4 +75,7 @@ urlpatterns = [
     path("pairing/visit/<household:household_id>/", pairing.record_visit, name="record_visit"),
     re_path(rf"^pairing/overdue/{CODE}/$", pairing.overdue, name="visits_overdue"),
     re_path(rf"^pairing/overdue/{CODE}/export/$", pairing.overdue_export, name="visits_overdue_export"),
+    path("shocks/", shocks.shock_list, name="shocks"),
+    path("shocks/<str:event_id>/", shocks.shock_event, name="shock_event"),
+    path("shocks/<str:event_id>/leads/", shocks.shock_event_leads, name="shock_event_leads"),
 ]

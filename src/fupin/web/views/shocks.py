@@ -1,0 +1,60 @@
+"""Shock events' pages (issue 13 item 3): the events touching the user's region, and one event
+with its exposed, listed and lead counts inside the region; a county creates the event's leads
+(R8, idempotent) with one button.
+
+Thin views: each goes through one use case of :mod:`fupin.application.shocks`; an event outside
+the user's area is a 404.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from fupin.accounts.scoping import Capability
+from fupin.application import policy as policy_provider
+from fupin.application import shocks as use
+from fupin.web.access import scope_to
+
+
+@login_required
+def shock_list(request):
+    scope = scope_to(request)
+    return render(request, "shocks/list.html", {"events": use.list_events(scope)})
+
+
+@login_required
+def shock_event(request, event_id: str):
+    scope = scope_to(request)
+    summary = use.event_summary(scope, event_id)
+    curve = use.return_curve(scope, event_id)
+    charts = {}
+    if curve.height and curve["out_last_year"].max():
+        charts["return"] = {
+            "grid": {"left": 8, "right": 8, "top": 32, "bottom": 8, "containLabel": True},
+            "tooltip": {"trigger": "axis"},
+            "xAxis": {"type": "category", "data": [d.isoformat() for d in curve["date"]]},
+            "yAxis": {"type": "value", "name": _("Return-to-work rate")},
+            "series": [{"name": _("Return-to-work rate"), "type": "line", "data": curve["rate"].to_list()}],
+        }
+    return render(request, "shocks/event.html", {"s": summary, "event": summary.event, "charts": charts,
+                                                 "curve": curve.to_dicts(),
+                                                 "can_create": scope.can(Capability.MATCH)})
+
+
+@login_required
+@require_POST
+def shock_event_leads(request, event_id: str):
+    scope = scope_to(request, Capability.MATCH)
+    try:
+        out = use.shock_leads(scope, policy_provider.current(), event_id)
+    except use.ShockRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Shock leads: %(created)d created, %(existing)d already there, "
+                                    "%(ineligible)d not eligible.") % {"created": out.created, "existing": out.existing,
+                                                                       "ineligible": out.ineligible})
+    return redirect("web:shock_event", event_id=event_id)
