@@ -751,15 +751,19 @@ class _Validator:
         self.duplicates(p, table, ["id_number", "start", "post_id", "employer"], "id_number")
         return p.frame
 
-    def labour(self, p: _Parsed) -> pl.DataFrame:
-        table = "labour"
-        self.field_errors(p, table)
-        self.household_checks(p, table)
+    def person_of_the_registry(self, p: _Parsed, table: str) -> None:
+        """A02 for a row given by 证件号码 without 户编号: the person must be a member of the registry."""
         ids = self.registry.members.get_column("id_number")
         self.flag(p, table, pl.col("household_id").is_null() & pl.col("id_number").is_not_null()
                   & ~pl.col("id_number").is_in(ids.implode()), "A02", "id_number",
                   pl.format("证件号码 {} 不是登记册中任何户的成员", pl.col("id_number")),
                   pl.format("ID {} is not a member of any household of the registry", pl.col("id_number")))
+
+    def labour(self, p: _Parsed) -> pl.DataFrame:
+        table = "labour"
+        self.field_errors(p, table)
+        self.household_checks(p, table)
+        self.person_of_the_registry(p, table)
         self.duplicates(p, table, ["id_number", "year"], "id_number")
         return p.frame
 
@@ -769,11 +773,7 @@ class _Validator:
         table = "migration"
         self.field_errors(p, table)
         self.household_checks(p, table)
-        ids = self.registry.members.get_column("id_number")
-        self.flag(p, table, pl.col("household_id").is_null() & pl.col("id_number").is_not_null()
-                  & ~pl.col("id_number").is_in(ids.implode()), "A02", "id_number",
-                  pl.format("证件号码 {} 不是登记册中任何户的成员", pl.col("id_number")),
-                  pl.format("ID {} is not a member of any household of the registry", pl.col("id_number")))
+        self.person_of_the_registry(p, table)
         self.flag(p, table, pl.col("reported_on") > pl.lit(self.as_of), "A12", "reported_on",
                   pl.format(f"日期 {{}} 晚于导入日期 {self.as_of}；请核对日期", pl.col("reported_on")),
                   pl.format(f"date {{}} is after the import date {self.as_of}", pl.col("reported_on")))
