@@ -71,14 +71,6 @@ def _true(expr: pl.Expr) -> pl.Expr:
     return expr.fill_null(False)
 
 
-def _frame(frame: pl.DataFrame | None, table: str) -> pl.LazyFrame:
-    target = S.polars_schema(table)
-    if frame is None:
-        return pl.LazyFrame(schema=target)
-    return frame.lazy().select([_c(c).cast(t) if c in frame.columns else pl.lit(None, dtype=t).alias(c)
-                                for c, t in target.items()])
-
-
 def overlap_days(lo1: pl.Expr, hi1: pl.Expr, lo2: pl.Expr, hi2: pl.Expr, as_of: date) -> pl.Expr:
     """Section 0: days of the intersection, both ends counted, an open end read as as_of (0 when
     the intervals are apart)."""
@@ -94,9 +86,9 @@ def month_index(d: pl.Expr) -> pl.Expr:
 def public_placements(placements: pl.DataFrame | None, posts: pl.DataFrame | None) -> pl.LazyFrame:
     """Placements with their post's columns (``post_kind``, ``post_place``, ``post_insured``…) and
     ``public``: the placement is on a 公益性岗位 post."""
-    p = _frame(posts, "posts").select("post_id", post_kind="kind", post_place="place",
+    p = S.conformed(posts, "posts").select("post_id", post_kind="kind", post_place="place",
                                        post_insured="accident_insurance", post_pay="monthly_pay")
-    return (_frame(placements, "placements").join(p, on="post_id", how="left")
+    return (S.conformed(placements, "placements").join(p, on="post_id", how="left")
             .with_columns(public=_true(_c("post_kind") == S.PUBLIC_POST),
                           work_place=pl.coalesce(_c("place"), _c("post_place"))))
 
@@ -237,12 +229,12 @@ def public_post_findings(hh: pl.LazyFrame, mem_all: pl.LazyFrame, measures: pl.L
 def open_posts(posts: pl.DataFrame | None, placements: pl.DataFrame | None, as_of: date) -> pl.LazyFrame:
     """R10: posts open on as_of (发布日期 ≤ as_of, 截止日期 empty or ≥ as_of) with openings left
     (计划人数 − its placements active on as_of > 0)."""
-    taken = (_frame(placements, "placements").filter(
+    taken = (S.conformed(placements, "placements").filter(
         _c("post_id").is_not_null() & (_c("start") <= pl.lit(as_of))
         & (_c("end").is_null() | (_c("end") >= pl.lit(as_of))))
         .group_by("post_id").agg(taken=pl.len()))
     place_order = {p: i for i, p in enumerate(S.WORKPLACES)}
-    return (_frame(posts, "posts")
+    return (S.conformed(posts, "posts")
             .filter(_true((_c("published_on") <= pl.lit(as_of)) & (_c("closes_on").is_null() | (_c("closes_on") >= pl.lit(as_of)))))
             .join(taken, on="post_id", how="left")
             .with_columns(openings=_c("planned").cast(pl.Int64) - _c("taken").fill_null(0).cast(pl.Int64),
@@ -266,7 +258,7 @@ def offers(outlet: pl.DataFrame, posts: pl.DataFrame | None, placements: pl.Data
     descending, 岗位编号. Columns :data:`OFFER_SCHEMA`; a member with no post has one row with
     an empty post."""
     posts_open = open_posts(posts, placements, as_of).collect().lazy()
-    away = (_frame(labour, "labour").filter(_c("year") == year).select("id_number", "away")
+    away = (S.conformed(labour, "labour").filter(_c("year") == year).select("id_number", "away")
             .unique("id_number", keep="first"))
     people = (outlet.lazy().filter(_c("status") == "uncovered")
               .select("region_code", "household_id", "id_number", "name", "labour")
@@ -297,7 +289,7 @@ def offers(outlet: pl.DataFrame, posts: pl.DataFrame | None, placements: pl.Data
 
 def status_on(migration: pl.DataFrame | None, d: date) -> pl.LazyFrame:
     """1.11: a person's status on d is the row with the latest 日期 ≤ d: ``id_number, state, place``."""
-    return (_frame(migration, "migration").filter(_c("reported_on") <= pl.lit(d))
+    return (S.conformed(migration, "migration").filter(_c("reported_on") <= pl.lit(d))
             .sort("reported_on").group_by("id_number").agg(_c("state").last(), _c("place").last()))
 
 

@@ -49,19 +49,11 @@ def _c(name: str) -> pl.Expr:
     return pl.col(name)
 
 
-def _frame(frame: pl.DataFrame | None, table: str) -> pl.LazyFrame:
-    target = S.polars_schema(table)
-    if frame is None:
-        return pl.LazyFrame(schema=target)
-    return frame.lazy().select([_c(c).cast(t) if c in frame.columns else pl.lit(None, dtype=t).alias(c)
-                                for c, t in target.items()])
-
-
 def effective_pairings(pairings: pl.DataFrame | None, cadres: pl.DataFrame | None) -> pl.LazyFrame:
     """1.6: ``cadre_id, household_id, start, end, order, left_on, eff_end`` — effective end = the
     earlier of 结束日期 and the cadre's 离岗日期; empty 序位 = 第一."""
-    c = _frame(cadres, "cadres").select("cadre_id", "left_on").unique("cadre_id", keep="first")
-    return (_frame(pairings, "pairings").join(c, on="cadre_id", how="left")
+    c = S.conformed(cadres, "cadres").select("cadre_id", "left_on").unique("cadre_id", keep="first")
+    return (S.conformed(pairings, "pairings").join(c, on="cadre_id", how="left")
             .with_columns(eff_end=pl.min_horizontal(_c("end"), _c("left_on")),
                           order=_c("order").fill_null(S.FIRST_PAIRING)))
 
@@ -133,7 +125,7 @@ def evaluate_pairing(hh: pl.LazyFrame, mem: pl.LazyFrame, params: pl.DataFrame, 
 
     # R6 -------------------------------------------------------------------------------------------
     modes_by_key = {k: counted_modes(v) for k, v in params.select("policy_key", "visit_modes_counted").iter_rows()}
-    v = _frame(visits, "visits").filter(_c("visited_on") <= pl.lit(as_of))
+    v = S.conformed(visits, "visits").filter(_c("visited_on") <= pl.lit(as_of))
     mode_sets = {tuple(sorted(m)) for m in modes_by_key.values()}
     paired = r5.filter(_c("status") == "paired")
     if len(mode_sets) <= 1:
@@ -167,7 +159,7 @@ def evaluate_pairing(hh: pl.LazyFrame, mem: pl.LazyFrame, params: pl.DataFrame, 
 
     # R5, cadres -----------------------------------------------------------------------------------
     run_ids = hh.select("household_id")
-    c = _frame(cadres, "cadres").unique("cadre_id", keep="first")
+    c = S.conformed(cadres, "cadres").unique("cadre_id", keep="first")
     if region:
         c = c.join(p.join(run_ids, on="household_id", how="semi").select("cadre_id").unique(), on="cadre_id",
                    how="semi")
@@ -222,7 +214,7 @@ def evaluate_pairing(hh: pl.LazyFrame, mem: pl.LazyFrame, params: pl.DataFrame, 
                             _c("cadre_id"), _c("cadre_id_2")),
                   pl.format("household {} has two 第一 cadres ({}, {}) active on the same days", _c("household_id"),
                             _c("cadre_id"), _c("cadre_id_2")), ref=_c("cadre_id"))
-    late = (_frame(visits, "visits").filter(_c("visited_on").is_between(pl.lit(first), pl.lit(as_of))
+    late = (S.conformed(visits, "visits").filter(_c("visited_on").is_between(pl.lit(first), pl.lit(as_of))
                                              & _c("cadre_id").is_not_null())
             .join(c.select("cadre_id", "name", "left_on").filter(_c("left_on").is_not_null()), on="cadre_id",
                   how="inner")

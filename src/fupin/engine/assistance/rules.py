@@ -224,14 +224,6 @@ class Ledger:
     visits: pl.DataFrame | None = None
 
 
-def _lazy(frame: pl.DataFrame | None, table: str) -> pl.LazyFrame:
-    target = S.polars_schema(table)
-    if frame is None:
-        return pl.LazyFrame(schema=target)
-    cols = frame.columns
-    return frame.lazy().select([_c(c).cast(t) if c in cols else pl.lit(None, dtype=t).alias(c) for c, t in target.items()])
-
-
 @dataclass
 class Outcome:
     year: int
@@ -307,18 +299,18 @@ def evaluate(households: pl.DataFrame, members: pl.DataFrame, ledger: Ledger, *,
 
     # Only counting measures matter to any rule: they are prepared once, then shared.
     measures = belongs(
-        _lazy(ledger.measures, "measures").drop("family").join(cat, on="subtype", how="left")
+        S.conformed(ledger.measures, "measures").drop("family").join(cat, on="subtype", how="left")
         .rename({"_family": "family"}).filter(counts()).with_columns(pl.lit(True).alias("counts"), *measure_interval())
     ).with_columns(in_window(first, as_of)).collect().lazy()
     m_w = measures.filter(_c("counts") & _c("in_w"))
-    posts = _lazy(ledger.posts, "posts").select("post_id", post_kind="kind", post_pay="monthly_pay",
+    posts = S.conformed(ledger.posts, "posts").select("post_id", post_kind="kind", post_pay="monthly_pay",
                                                 post_employer="employer", post_type="public_post_type")
     placements = belongs(
-        _lazy(ledger.placements, "placements").join(posts, on="post_id", how="left")
+        S.conformed(ledger.placements, "placements").join(posts, on="post_id", how="left")
         .with_columns(dated=pl.lit(True), lo=_c("start"), hi=_c("end"))
     ).with_columns(in_window(first, as_of))
     p_w = placements.filter(_c("in_w"))
-    dividends = belongs(_lazy(ledger.dividends, "dividends")).with_columns(
+    dividends = belongs(S.conformed(ledger.dividends, "dividends")).with_columns(
         paid=pl.coalesce(_c("paid_on"), pl.date(_c("year"), 12, 31)))
     d_w = dividends.filter(_true(_c("amount") > 0) & (_c("paid") >= pl.lit(first)) & (_c("paid") <= pl.lit(as_of)))
 
@@ -344,7 +336,7 @@ def evaluate(households: pl.DataFrame, members: pl.DataFrame, ledger: Ledger, *,
         return pl.lit(year).cast(pl.Int32).alias("year"), pl.lit(as_of).alias("as_of")
 
     # R1 -----------------------------------------------------------------------------------------
-    labour = _lazy(ledger.labour, "labour").filter((_c("year") == year) & (_c("willing") == "无")).select(
+    labour = S.conformed(ledger.labour, "labour").filter((_c("year") == year) & (_c("willing") == "无")).select(
         "id_number").unique().with_columns(no_demand=pl.lit(True))
     r1 = (mem.filter(labour_registry())
           .join(person_outlet, on="id_number", how="left")

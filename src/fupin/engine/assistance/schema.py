@@ -374,3 +374,13 @@ def other_subtype(family: str) -> str:
 def code_key(text: str) -> str:
     """How 小类 / 别名 / 大类 are compared: NFKC-folded, spaces removed."""
     return normalize_text(text)
+
+
+def conformed(frame: pl.DataFrame | None, table: str) -> pl.LazyFrame:
+    """``frame`` (or nothing) as a lazy frame with exactly ``table``'s columns and types, a missing
+    column as nulls: what every rule reads, whether the rows came from a file or the database."""
+    target = polars_schema(table)
+    if frame is None:
+        return pl.LazyFrame(schema=target)
+    return frame.lazy().select([pl.col(c).cast(t) if c in frame.columns else pl.lit(None, dtype=t).alias(c)
+                                for c, t in target.items()])
