@@ -12,6 +12,7 @@ from fupin.engine.scenario import (
     OUTPUT_COLUMNS,
     ScenarioError,
     ScenarioPolicy,
+    known_parameters,
     parse_overrides,
     run_scenario,
 )
@@ -168,6 +169,8 @@ def test_category_change_is_counted_when_the_monitoring_line_moves():
     (["poverty_line"], "--set 格式应为 参数=值：poverty_line"),
     (["=4500"], "--set 格式应为 参数=值：=4500"),
     (["povrty_line=4500"], "未知的政策参数 povrty_line；可用：poverty_line"),
+    # A name like no parameter gets every parameter, not one look-alike ("zone" for "nope").
+    (["nope=3"], "未知的政策参数 nope；可用：" + "、".join(known_parameters(policy()))),
     (["poverty_line=4500", "poverty_line=4600"], "poverty_line 被设置了两次"),
     (["poverty_line=-1"], "poverty_line 的值无效：-1"),
     (["poverty_line=abc"], "poverty_line 的值无效：abc"),

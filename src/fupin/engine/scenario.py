@@ -128,7 +128,9 @@ def parse_overrides(texts: Sequence[str] | None, policy: PolicySet) -> list[Over
         if not sep or not name or not raw:
             raise ScenarioError(f"--set 格式应为 参数=值：{text} (--set must be PARAM=VALUE)")
         if name not in known:
-            near = difflib.get_close_matches(name, known, n=5, cutoff=0.5) or known
+            # The spec's message lists what is available: the look-alikes, else every parameter
+            # (0.6: at 0.5 "nope" was offered "zone" alone, three letters alike, as if meant).
+            near = difflib.get_close_matches(name, known, n=5, cutoff=0.6) or known
             raise ScenarioError(f"未知的政策参数 {name}；可用：{'、'.join(near)} (unknown policy parameter {name})")
         if name in seen:
             raise ScenarioError(f"{name} 被设置了两次 ({name} is set twice)")
