@@ -110,3 +110,81 @@ def test_the_overdue_page_of_another_county_is_404(paired, client, county_user):
     client.force_login(county_user)
     assert client.get(f"/pairing/overdue/{COUNTY}/").status_code == 200
     assert client.get("/pairing/overdue/500102/").status_code == 404
+
+
+# --- the cadre's page and the account link (a county links the account that signs in as him) ---
+
+@pytest.fixture
+def county_cadres(registry, tmp_path):
+    """C1 and C2 imported by the county (their records belong to it); C1 paired with H1."""
+    from fupin.accounts.scoping import Scope
+
+    path = write_workbook(tmp_path / "c.xlsx", {
+        "cadres": rows("cadres", [{"cadre_id": "C1", "name": "王帮扶", "unit": "县财政局", "rank": "正科",
+                                   "phone": "13900001111"},
+                                  {"cadre_id": "C2", "name": "李帮扶", "unit": "县教委", "rank": "副科",
+                                   "phone": "13900002222"}]),
+        "pairings": rows("pairings", [{"cadre_id": "C1", "household_id": "H1", "start": date(2020, 1, 1)}]),
+    })
+    import_assistance(Scope.system(COUNTY), path, None)
+    return {c.cadre_id: c for c in Cadre.objects.within(EVERYWHERE)}
+
+
+def test_the_county_links_a_village_account_to_a_cadre_and_the_cadre_then_sees_his_households(
+        county_cadres, client, county_user, village_user):
+    cadre = county_cadres["C1"]
+    client.force_login(county_user)
+    page = client.get(f"/pairing/cadres/{cadre.pk}/").content.decode()
+    assert 'id="link-account"' in page and "王帮扶" in page and "13900001111" not in page
+    assert client.post(f"/pairing/cadres/{cadre.pk}/", {"username": village_user.username}).status_code == 302
+    cadre.refresh_from_db()
+    assert cadre.user_id == village_user.pk
+    assert cadre.history.first().user_id == village_user.pk   # the link is in the cadre's history
+    client.force_login(village_user)
+    mine = client.get("/pairing/mine/").content.decode()
+    assert 'id="h-H1"' in mine and 'id="no-cadre"' not in mine
+
+
+def test_linking_moves_an_account_from_its_previous_cadre_and_an_empty_name_unlinks(
+        county_cadres, client, county_user, village_user):
+    c1, c2 = county_cadres["C1"], county_cadres["C2"]
+    client.force_login(county_user)
+    client.post(f"/pairing/cadres/{c1.pk}/", {"username": village_user.username})
+    client.post(f"/pairing/cadres/{c2.pk}/", {"username": village_user.username})
+    c1.refresh_from_db(), c2.refresh_from_db()
+    assert c1.user_id is None and c2.user_id == village_user.pk
+    client.post(f"/pairing/cadres/{c2.pk}/", {"username": ""})
+    c2.refresh_from_db()
+    assert c2.user_id is None
+
+
+def test_an_account_of_another_county_cannot_be_linked_and_is_not_disclosed(
+        county_cadres, client, county_user, other_county_user):
+    cadre = county_cadres["C1"]
+    client.force_login(county_user)
+    page = client.post(f"/pairing/cadres/{cadre.pk}/", {"username": other_county_user.username}).content.decode()
+    assert "本辖区内没有登录名为" in page
+    unknown = client.post(f"/pairing/cadres/{cadre.pk}/", {"username": "nobody"}).content.decode()
+    assert "本辖区内没有登录名为" in unknown   # the same answer: other regions' names stay hidden
+    cadre.refresh_from_db()
+    assert cadre.user_id is None
+
+
+def test_a_town_sees_the_cadre_page_without_the_link_form_and_may_not_post_it(
+        county_cadres, client, town_user, village_user):
+    cadre = county_cadres["C1"]
+    client.force_login(town_user)
+    page = client.get(f"/pairing/cadres/{cadre.pk}/").content.decode()
+    assert "王帮扶" in page and 'id="link-account"' not in page
+    assert client.post(f"/pairing/cadres/{cadre.pk}/", {"username": village_user.username}).status_code == 403
+
+
+def test_the_cadre_page_of_another_county_is_404(county_cadres, client, other_county_user):
+    client.force_login(other_county_user)
+    assert client.get(f"/pairing/cadres/{county_cadres['C1'].pk}/").status_code == 404
+
+
+def test_the_overdue_table_links_each_cadre_to_his_page(county_cadres, client, county_user):
+    client.force_login(county_user)
+    page = client.get(f"/pairing/overdue/{COUNTY}/").content.decode()
+    assert f'href="/pairing/cadres/{county_cadres["C1"].pk}/"' in page

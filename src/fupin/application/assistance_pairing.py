@@ -7,7 +7,8 @@
   (:func:`fupin.application.monitoring.record_cadre_lead`).
 * :func:`overdue_by_cadre` — town and county: R5's cadre rows (load, limit, overdue) and R6's
   overdue households, for the page and its Excel download.
-* :func:`cadre_households` — the API's GET /api/cadres/{id}/households.
+* :func:`cadre_households` — the API's GET /api/cadres/{id}/households and the cadre's page.
+* :func:`link_account` — the county links a cadre record to the account that signs in as him.
 
 R5/R6 are :func:`fupin.engine.assistance.rules.evaluate`'s (through ``assistance.stored_inputs``):
 the page, the API, ``fupin assist coverage --db`` and the file run share one definition.
@@ -37,8 +38,8 @@ from fupin.engine.policy import PolicySet
 from fupin.monitoring.intake import IntakeError
 from fupin.registry.models import Household, Member
 
-__all__ = ["CadreHouseholds", "OverdueReport", "VisitRecorded", "cadre_households", "my_households",
-           "overdue_by_cadre", "record_visit", "visits_of"]
+__all__ = ["CadreHouseholds", "OverdueReport", "VisitRecorded", "cadre_households", "link_account",
+           "may_link", "my_households", "overdue_by_cadre", "record_visit", "visits_of"]
 
 ROW_SCHEMA = {"household_id": pl.String, "region_code": pl.String, "hamlet": pl.String, "head_name": pl.String,
               "group": pl.String, "max_days": pl.Int32, "last_visit": pl.Date, "days_since": pl.Int32,
@@ -116,6 +117,24 @@ def cadre_households(scope: Scope, policy: PolicySet, cadre_pk: int, *, as_of: d
     """A cadre's households inside the scope (404 for a cadre the scope does not see)."""
     scope.require_to(Capability.READ)
     return _households_of(scope, policy, selectors.cadre_in_scope(scope, cadre_pk), as_of or date.today())
+
+
+def may_link(scope: Scope, cadre: Cadre) -> bool:
+    """Who links a cadre to an account: the office that imports cadres (capability IMPORT) and
+    holds the cadre's record (imported inside its region)."""
+    return scope.can(Capability.IMPORT) and scope.contains(cadre.region_code)
+
+
+def link_account(scope: Scope, cadre_pk: int, username: str) -> Cadre:
+    """Link (or, with an empty name, unlink) the cadre's sign-in account; raises
+    :class:`fupin.assistance.services.LinkRefused` with the reason."""
+    scope.require_to(Capability.IMPORT)
+    cadre = selectors.cadre_in_scope(scope, cadre_pk)
+    if not scope.contains(cadre.region_code):
+        raise services.LinkRefused("该帮扶责任人由其他地区导入，请由导入单位关联账号 "
+                                   "(the cadre was imported by another region; it links the account)")
+    services.link_cadre_account(scope, cadre, username)
+    return cadre
 
 
 @dataclass
@@ -209,6 +228,8 @@ def overdue_by_cadre(scope: Scope, policy: PolicySet, *, region: str | None = No
     if outcome.cadre_load is None:
         return empty
     cadres = outcome.cadre_load.sort(["overdue", "households", "cadre_id"], descending=[True, True, False])
+    cadres = cadres.with_columns(cadre_pk=pl.col("cadre_id").replace_strict(
+        selectors.cadre_pks(cadres["cadre_id"].to_list()), default=None, return_dtype=pl.Int64))
     overdue_ids = outcome.visit.filter(pl.col("status") == "overdue")["household_id"].to_list()
     rows = pl.DataFrame(_rows_for(outcome, overdue_ids), schema=ROW_SCHEMA)
     by_unit = (cadres.group_by("unit").agg(cadres=pl.len().cast(pl.Int32), households=pl.col("households").sum(),

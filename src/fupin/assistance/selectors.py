@@ -69,6 +69,17 @@ def visits_of(scope: Scope, household_id: str, limit: int = 20) -> QuerySet:
     return Visit.objects.within(scope).filter(household_id=household_id).order_by("-visited_on", "-id")[:limit]
 
 
+def cadre_pks(cadre_ids: list[str]) -> dict[str, int]:
+    """责任人编号 → the record's id, for links to the cadre's page. Only for ids taken from
+    pairings already read inside a scope (the page then checks the scope again)."""
+    rows = (Cadre.objects.unscoped("ids of cadres paired inside the caller's scope")
+            .filter(cadre_id__in=cadre_ids).order_by("cadre_id", "id").values_list("cadre_id", "id"))
+    pks: dict[str, int] = {}
+    for cadre_id, pk in rows:
+        pks.setdefault(cadre_id, pk)
+    return pks
+
+
 def cadre_in_scope(scope: Scope, pk: int):
     """A cadre visible to the scope: imported inside it, or paired with one of its households
     (404 otherwise)."""

@@ -177,3 +177,39 @@ def record_visit(scope: Scope, household_id: str, region_code: str, data: dict[s
             visit.lead_id = lead_id
             visit.save(update_fields=["lead_id", "updated_at"])
     return VisitOutcome(visit)
+
+
+class LinkRefused(ValueError):
+    """A cadre's account link that cannot be made (Chinese, then English)."""
+
+
+@transaction.atomic
+def link_cadre_account(scope: Scope, cadre, username: str):
+    """Link the cadre record ``cadre`` (already found inside the scope) to the account
+    ``username`` — the account whose 我的帮扶户 lists the cadre's households — or unlink it when
+    ``username`` is empty. Only an active account whose own region lies inside the scope may be
+    linked: a county links the accounts of its towns and villages, never another county's. One
+    account is one cadre: a link moves it from the cadre that had it before. Recorded in the
+    cadre's history."""
+    from django.contrib.auth import get_user_model
+
+    username = (username or "").strip()
+    if not username:
+        cadre.user = None
+        cadre.save(update_fields=["user", "updated_at"])
+        return None
+    account = get_user_model().objects.filter(username=username, is_active=True).first()
+    if account is None or not scope.contains(account.region or ""):
+        # The same answer for an unknown name and a name outside the region: names of other
+        # regions' accounts are not disclosed.
+        raise LinkRefused(f"本辖区内没有登录名为“{username}”的有效账号，请核对登录名 "
+                          f"(no active account '{username}' in your region)")
+    from fupin.assistance.models import Cadre
+
+    for other in Cadre.objects.unscoped("one account is one cadre, wherever it was imported").filter(
+            user=account).exclude(pk=cadre.pk):
+        other.user = None
+        other.save(update_fields=["user", "updated_at"])
+    cadre.user = account
+    cadre.save(update_fields=["user", "updated_at"])
+    return account

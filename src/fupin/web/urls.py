@@ -73,6 +73,7 @@ urlpatterns = [
     path("supervision/report/sync/", supervision.ledger_sync, name="ledger_sync"),
     path("pairing/mine/", pairing.my_households, name="my_households"),
     path("pairing/visit/<household:household_id>/", pairing.record_visit, name="record_visit"),
+    path("pairing/cadres/<id:pk>/", pairing.cadre_page, name="cadre"),
     re_path(rf"^pairing/overdue/{CODE}/$", pairing.overdue, name="visits_overdue"),
     re_path(rf"^pairing/overdue/{CODE}/export/$", pairing.overdue_export, name="visits_overdue_export"),
     path("shocks/", shocks.shock_list, name="shocks"),

@@ -175,3 +175,31 @@ def overdue_export(request, code: str):
     tmp.seek(0)
     return FileResponse(tmp, as_attachment=True, filename=f"visits-overdue-{data.region}.xlsx",
                         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@login_required
+def cadre_page(request, pk: int):
+    """One cadre: who he is, his households inside the scope with R6's status, and — for the
+    office that imported him — the account that signs in as him (linked here)."""
+    from fupin.assistance.services import LinkRefused
+
+    scope = scope_to(request)
+    mine = use.cadre_households(scope, policy_provider.current(), pk)  # 404 outside the scope
+    cadre = mine.cadre
+    may_link = use.may_link(scope, cadre)
+    if request.method == "POST":
+        if not may_link:
+            raise PermissionDenied
+        try:
+            use.link_account(scope, pk, request.POST.get("username", ""))
+        except LinkRefused as exc:
+            messages.error(request, str(exc).split(" (")[0])
+        else:
+            cadre.refresh_from_db()
+            messages.success(request, _("Account linked.") if cadre.user_id else _("Account unlinked."))
+            return redirect("web:cadre", pk=pk)
+    rows = [{**r, "status_label": _status_label(r["status"]), "group_label": GROUP_LABELS.get(r["group"], ""),
+             "overdue": r["status"] == "overdue"} for r in mine.rows]
+    names = selectors.village_names(scope, [r["region_code"] for r in rows])
+    return render(request, "pairing/cadre.html", {"mine": mine, "cadre": cadre, "rows": rows, "names": names,
+                                                   "may_link": may_link})
