@@ -306,3 +306,4 @@ api.add_router("/monitoring/", "fupin.api.monitoring.router")
 api.add_router("/supervision/", "fupin.api.supervision.router")
 # The assistance ledger (issue 12): measures of a household, coverage rates.
 api.add_router("", "fupin.api.assistance.router")
+api.add_router("", "fupin.api.employment.router")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Optional
 
 from ninja import Schema
@@ -12,7 +12,7 @@ from fupin.api.params import BodyRegion, BodyYear
 from fupin.engine import schema as exchange
 
 _TYPES = {"text": str, "code": str, "month": str, "region": str, "id_number": str, "causes": str,
-          "int": int, "money": float, "number": float, "yesno": bool}
+          "int": int, "money": float, "number": float, "yesno": bool, "date": date}
 
 
 def _exchange_model(name: str, table: str, extra: dict) -> type[Schema]:

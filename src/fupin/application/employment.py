@@ -29,11 +29,15 @@ class OffersReport:
 
 
 def offers_report(policy: PolicySet, data: files_use.AssistanceInput, *, year: int,
-                  as_of: date | None = None) -> OffersReport:
-    """R1 over the input, then R10 for its uncovered members (PolicyMissing when a key is unset)."""
+                  as_of: date | None = None, post_placements: pl.DataFrame | None = None) -> OffersReport:
+    """R1 over the input, then R10 for its uncovered members (PolicyMissing when a key is unset).
+    ``post_placements`` (``post_id, start, end``): every placement on the input's posts, when the
+    input's own placements are a region's only (the database: a county's post is held in other
+    towns too); default the input's."""
     outcome = files_use.evaluate(policy, data, year=year, as_of=as_of)
     ledger = data.ledger
-    got = E.offers(outcome.outlet, ledger.posts, ledger.placements, ledger.labour, year=year, as_of=outcome.as_of)
+    taken = ledger.placements if post_placements is None else post_placements
+    got = E.offers(outcome.outlet, ledger.posts, taken, ledger.labour, year=year, as_of=outcome.as_of)
     people = got.select("id_number").n_unique()
     waiting = got.filter(pl.col("post_id").is_null()).height
     return OffersReport(year, outcome.as_of, got, people, waiting)

@@ -38,34 +38,56 @@ class MeasureOutcome:
     errors: dict[str, str] = field(default_factory=dict)   # field name -> Chinese message
 
 
+def checked_form_row(table: str, data: dict[str, str], ref: RegistryRef, *, today: date | None = None,
+                     catalogue=None, unplaced: str | None = None) -> tuple[pl.DataFrame, dict[str, str]]:
+    """One row typed on a page or sent to the API, through the import's own checks: the values
+    (field name -> text) become a one-row sheet of ``table`` validated as a file's would be
+    (E- and A-codes, ``ref``'s registry, the catalogue), so every entry point gives the same codes
+    and Chinese messages. Returns the loadable canonical row, or the errors by field name (the
+    first per field; one without a column goes under ``unplaced``, default the table's first
+    field)."""
+    fields = S.fields(table)
+    headers = [f.zh for f in fields]
+    values = {f.zh: (str(data.get(f.name)).strip() if data.get(f.name) not in (None, "") else None) for f in fields}
+    frame = pl.DataFrame({h: [values[h]] for h in headers}, schema={h: pl.String for h in headers}).with_columns(
+        _sheet=pl.lit("form"), _row=pl.lit(1, dtype=pl.Int64))
+    extra = {"catalogue": catalogue} if catalogue is not None else {}
+    result = validate([Sheet(table, RawSheet(table, "form", frame, headers))], registry=ref,
+                      as_of=today or date.today(), **extra)
+    errors = result.issues.filter(pl.col("severity") == "error")
+    if errors.height:
+        by_zh = {f.zh: f.name for f in fields}
+        out: dict[str, str] = {}
+        for column, message in errors.select("column", "message_zh").iter_rows():
+            out.setdefault(by_zh.get(column, column or unplaced or fields[0].name), message)
+        return pl.DataFrame(), out
+    return result.loadable(table), {}
+
+
+def store_form_rows(scope: Scope, table: str, rows: pl.DataFrame, region: str) -> str:
+    """Upsert checked rows (``region_code`` set) by natural key with history, in one batch of
+    source ``form``: recording the same row twice changes nothing. Returns the first row's key."""
+    rows = rows.with_columns(key=bulk.natural_key(table))
+    with transaction.atomic():
+        batch = AssistanceBatch.objects.create(source="form", region=region, user=scope.actor)
+        bulk.upsert(table, rows, batch_id=batch.pk, user_id=getattr(scope.actor, "pk", None))
+        batch.finished_at = timezone.now()
+        batch.save(update_fields=["finished_at"])
+    return rows["key"][0]
+
+
 def record_measure(scope: Scope, household_id: str, region_code: str, data: dict[str, str], *,
                    today: date | None = None) -> MeasureOutcome:
     """One measure of a household (already found inside the scope), through the import's own
-    checks: the form's values become a one-row 帮扶措施 sheet, validated as a file's would be
-    (E- and A-codes, the scope's catalogue), then upserted by natural key with history."""
-    headers = [f.zh for f in S.MEASURE_FIELDS]
-    values = {f.zh: (str(data.get(f.name)).strip() if data.get(f.name) not in (None, "") else None)
-              for f in S.MEASURE_FIELDS}
-    values["户编号"] = household_id
-    frame = pl.DataFrame({h: [values[h]] for h in headers}, schema={h: pl.String for h in headers}).with_columns(
-        _sheet=pl.lit("form"), _row=pl.lit(1, dtype=pl.Int64))
+    checks (:func:`checked_form_row`, the scope's catalogue), upserted by natural key with history."""
     _households, members = bulk.registry_keys_of(household_id)
     ref = RegistryRef.of(pl.DataFrame({"household_id": [household_id]}), members)
-    result = validate([Sheet("measures", RawSheet("measures", "form", frame, headers))], registry=ref,
-                      as_of=today or date.today(), catalogue=bulk.catalogue_for(scope))
-    errors = result.issues.filter(pl.col("severity") == "error")
-    if errors.height:
-        by_zh = {f.zh: f.name for f in S.MEASURE_FIELDS}
-        return MeasureOutcome(errors={by_zh.get(c, c or "subtype"): m for c, m in
-                                     errors.select("column", "message_zh").iter_rows()})
-    rows = result.loadable("measures").with_columns(region_code=pl.lit(region_code))
-    rows = rows.with_columns(key=bulk.natural_key("measures"))
-    with transaction.atomic():
-        batch = AssistanceBatch.objects.create(source="form", region=region_code, user=scope.actor)
-        bulk.upsert("measures", rows, batch_id=batch.pk, user_id=getattr(scope.actor, "pk", None))
-        batch.finished_at = timezone.now()
-        batch.save(update_fields=["finished_at"])
-    return MeasureOutcome(Measure.objects.within(scope).get(key=rows["key"][0]))
+    rows, errors = checked_form_row("measures", {**data, "household_id": household_id}, ref, today=today,
+                                    catalogue=bulk.catalogue_for(scope), unplaced="subtype")
+    if errors:
+        return MeasureOutcome(errors=errors)
+    key = store_form_rows(scope, "measures", rows.with_columns(region_code=pl.lit(region_code)), region_code)
+    return MeasureOutcome(Measure.objects.within(scope).get(key=key))
 
 
 def mark_action(scope: Scope, action_id: int, state: str, done_on: date | None = None) -> PlanAction:
@@ -150,29 +172,15 @@ def record_visit(scope: Scope, household_id: str, region_code: str, data: dict[s
     """One 走访记录 of a household (already found inside the scope) through the import's own
     checks (a one-row 走访记录 sheet: E01, E04, E05, A06, A12 …), upserted by natural key with
     history — recording the same visit twice changes nothing."""
-    headers = [f.zh for f in S.VISIT_FIELDS]
-    values = {f.zh: (str(data.get(f.name)).strip() if data.get(f.name) not in (None, "") else None)
-              for f in S.VISIT_FIELDS}
-    values["户编号"] = household_id
-    frame = pl.DataFrame({h: [values[h]] for h in headers}, schema={h: pl.String for h in headers}).with_columns(
-        _sheet=pl.lit("form"), _row=pl.lit(1, dtype=pl.Int64))
     ref = RegistryRef.of(pl.DataFrame({"household_id": [household_id]}),
                          pl.DataFrame(schema={"household_id": pl.String, "id_number": pl.String}), cadres=known_cadres)
-    result = validate([Sheet("visits", RawSheet("visits", "form", frame, headers))], registry=ref,
-                      as_of=today or date.today())
-    errors = result.issues.filter(pl.col("severity") == "error")
-    if errors.height:
-        by_zh = {f.zh: f.name for f in S.VISIT_FIELDS}
-        return VisitOutcome(errors={by_zh.get(c, c or "visited_on"): m for c, m in
-                                    errors.select("column", "message_zh").iter_rows()})
-    rows = result.loadable("visits").with_columns(region_code=pl.lit(region_code))
-    rows = rows.with_columns(key=bulk.natural_key("visits"))
+    rows, errors = checked_form_row("visits", {**data, "household_id": household_id}, ref, today=today,
+                                    unplaced="visited_on")
+    if errors:
+        return VisitOutcome(errors=errors)
     with transaction.atomic():
-        batch = AssistanceBatch.objects.create(source="form", region=region_code, user=scope.actor)
-        bulk.upsert("visits", rows, batch_id=batch.pk, user_id=getattr(scope.actor, "pk", None))
-        batch.finished_at = timezone.now()
-        batch.save(update_fields=["finished_at"])
-        visit = Visit.objects.within(scope).get(key=rows["key"][0])
+        key = store_form_rows(scope, "visits", rows.with_columns(region_code=pl.lit(region_code)), region_code)
+        visit = Visit.objects.within(scope).get(key=key)
         if lead_id is not None and visit.lead_id != lead_id:
             visit.lead_id = lead_id
             visit.save(update_fields=["lead_id", "updated_at"])

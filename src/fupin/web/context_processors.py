@@ -38,6 +38,10 @@ NAVIGATION = (
     ("problems", _("Problem list"), "web:problems", C.READ, ("web:problems", "web:problem", "web:ledger_report")),
     ("listings", _("Listed supervision"), "web:listings", C.READ, ("web:listings",)),
     ("shocks", _("Shock events"), "web:shocks", C.READ, ("web:shocks", "web:shock_event")),
+    # One entry, three tabs (posts, public-welfare post checks, jobs to people): the phone menu is full.
+    ("employment", _("Employment service"), "web:employment_posts", C.READ,
+     ("web:employment_posts", "web:employment_post", "web:employment_post_new", "web:employment_placement_new",
+      "web:employment_checks", "web:employment_offers")),
     ("jobs", _("Tasks"), "jobs:list", JOBS, ("jobs:",)),
     ("match", _("Department data"), "monitoring:match", C.MATCH, ("monitoring:match",)),
     ("stats", _("Statistics"), "monitoring:overdue", C.READ, ("monitoring:overdue",)),
