@@ -31,7 +31,7 @@ from fupin.application.files import FileRegistry, nothing_to_assess
 from fupin.assessments.models import Verdict
 from fupin.assistance import bulk as ledger_store
 from fupin.assistance import selectors, services
-from fupin.assistance.models import AssistanceBatch, PlanAction
+from fupin.assistance.models import AssistanceBatch, Pairing, PlanAction
 from fupin.assistance.services import MeasureOutcome, StepRefused
 from fupin.engine import facts
 from fupin.engine import rules as R
@@ -40,6 +40,7 @@ from fupin.engine.assistance import schema as S
 from fupin.engine.assistance.catalogue import plan_mapping
 from fupin.engine.policy import PolicySet
 from fupin.io.assistance import (
+    ASSIST_CODES,
     ISSUE_COLUMNS,
     AssistanceFile,
     RegistryRef,
@@ -122,6 +123,54 @@ def _scope_issues(scope: Scope, result: AssistanceFile, households: pl.DataFrame
     return out
 
 
+# A07 against the database: the stored pairings of the file's households are read this many
+# households at a time (one query each, no IN list of a million).
+_A07_CHUNK = 5000
+_FAR = date(9999, 12, 31)
+
+
+def _stored_overlaps(rows: pl.DataFrame) -> list[pl.DataFrame]:
+    """A07 across imports (1.6): a loadable pairing row whose interval overlaps a *stored*
+    pairing of the same cadre and household returns, as an overlap inside the file does (the
+    row being imported is the later one). A stored row with the row's own key (责任人编号,
+    户编号, 开始日期) is the same pairing re-imported or corrected, not an overlap. Intervals
+    are [开始日期, 结束日期] with an empty end open, as the file check reads them."""
+    rows = rows.filter(pl.col("cadre_id").is_not_null() & pl.col("household_id").is_not_null()
+                       & pl.col("start").is_not_null())
+    if rows.height == 0:
+        return []
+    households = rows["household_id"].unique().to_list()
+    stored_rows = []
+    for at in range(0, len(households), _A07_CHUNK):
+        stored_rows += list(Pairing.objects.unscoped(
+            "A07 compares with the stored pairings of the same cadre and household, wherever they lie")
+            .filter(household_id__in=households[at:at + _A07_CHUNK])
+            .values_list("cadre_id", "household_id", "start", "end"))
+    stored = pl.DataFrame(stored_rows, schema={"cadre_id": pl.String, "household_id": pl.String,
+                                               "s_start": pl.Date, "s_end": pl.Date}, orient="row")
+    shown = pl.col("_cadre_shown") if "_cadre_shown" in rows.columns else pl.col("cadre_id")
+    column = pl.col("_header_start") if "_header_start" in rows.columns else pl.lit("开始日期")
+    clash = (rows.with_columns(_shown=shown, _column=column)
+             .join(stored, on=["cadre_id", "household_id"], how="inner")
+             .filter((pl.col("s_start") != pl.col("start"))
+                     & (pl.col("start") <= pl.col("s_end").fill_null(_FAR))
+                     & (pl.col("s_start") <= pl.col("end").fill_null(_FAR)))
+             .sort("s_start").unique(["_sheet", "_row"], keep="first", maintain_order=True))
+    if clash.height == 0:
+        return []
+    severity, _title_zh, title_en = ASSIST_CODES["A07"]
+    return [clash.select(
+        table=pl.lit("pairings"), sheet="_sheet", row=pl.col("_row").cast(pl.Int64), column="_column",
+        value=pl.col("start").cast(pl.String), code=pl.lit("A07"), severity=pl.lit(severity),
+        message_zh=pl.format("责任人 {} 与户 {} 的结对时间与已导入的结对（开始日期 {}，结束日期 {}）重叠；"
+                             "同一结对请只保留一条，或改正开始/结束日期", "_shown", "household_id", "s_start",
+                             pl.col("s_end").cast(pl.String).fill_null("未结束")),
+        message_en=pl.format(f"{title_en}: pairing of cadre {{}} and household {{}} overlaps the stored pairing "
+                             "starting {}", "_shown", "household_id", "s_start"),
+        household_id="household_id", year=pl.lit(None, dtype=pl.Int32),
+    ).cast(ISSUE_COLUMNS)]
+
+
 def _prepared(scope: Scope, table: str, rows: pl.DataFrame, households: pl.DataFrame,
               members: pl.DataFrame | None = None) -> pl.DataFrame:
     """Canonical rows with their scope column and natural key."""
@@ -174,6 +223,8 @@ def import_assistance(scope: Scope, path, rejects_path=None, *, today: date | No
                 if table == "posts":  # a post may lie anywhere (省外): its 工作地区划 is not its scope
                     rows = rows.rename({"region_code": ledger_store.WORK_REGION})
                 added += _scope_issues(scope, result, households, table, rows)
+        if "pairings" in result.tables:
+            added += _stored_overlaps(result.loadable("pairings"))
         if added:
             result.issues = pl.concat([result.issues, *added], how="vertical_relaxed")
         written_rejects = None

@@ -45,6 +45,9 @@ class ShockImport:
     rejected: int = 0
     outside_area: int = 0   # B18 (warning): loaded households outside their event's 区划范围
     rejects_path: Path | None = None
+    # B18, one row per loaded household outside its event's 区划范围 (engine.OUTSIDE_SCHEMA + sheet, row).
+    findings: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
+        schema=engine.OUTSIDE_SCHEMA | {"sheet": pl.String, "row": pl.Int64}))
     unknown_columns: list[str] = field(default_factory=list)
 
 
@@ -124,7 +127,10 @@ def import_shocks(scope: Scope, path, rejects_path=None) -> ShockImport:
             bulk_update_with_history(changed, ShockEvent, ["name", "type", "regions", "region_prefix", "start_date",
                                                            "end_date"])
         out.events_created, out.events_updated = len(new), len(changed)
-        out.households_created, out.households_updated, out.outside_area = _load_households(scope, shock_file)
+        out.households_created, out.households_updated, found = _load_households(scope, shock_file)
+        if found is not None:
+            out.findings = found.rename({"_sheet": "sheet", "_row": "row"}).cast({"row": pl.Int64})
+        out.outside_area = out.findings.height
     out.rejected = shock_file.rejected
     if out.rejected and rejects_path:
         shock_io.write_rejects(shock_file, rejects_path)
@@ -132,10 +138,11 @@ def import_shocks(scope: Scope, path, rejects_path=None) -> ShockImport:
     return out
 
 
-def _load_households(scope: Scope, shock_file: shock_io.ShockFile) -> tuple[int, int, int]:
+def _load_households(scope: Scope, shock_file: shock_io.ShockFile) -> tuple[int, int, pl.DataFrame | None]:
+    """(created, updated, B18 findings of the loaded rows)."""
     rows = shock_file.households
     if rows.height == 0:
-        return 0, 0, 0
+        return 0, 0, None
     events = {e.event_id: e for e in visible_events(scope).filter(event_id__in=rows["event_id"].unique().to_list())}
     known = pl.DataFrame({"event_id": list(events), "year": [e.start_date.year for e in events.values()]},
                          schema={"event_id": pl.String, "year": pl.Int32})
@@ -161,12 +168,10 @@ def _load_households(scope: Scope, shock_file: shock_io.ShockFile) -> tuple[int,
                                           *errors])
     good = rows.filter(pl.col("year").is_not_null() & pl.col("region_code").is_not_null())
     if good.height == 0:
-        return 0, 0, 0
+        return 0, 0, None
     areas = pl.DataFrame({"event_id": list(events), "prefix": [e.prefixes for e in events.values()]},
                          schema={"event_id": pl.String, "prefix": pl.List(pl.String)}).explode("prefix")
-    inside = (good.select("_sheet", "_row", "event_id", "region_code").join(areas, on="event_id")
-              .filter(pl.col("region_code").str.starts_with(pl.col("prefix"))).select("_sheet", "_row").unique())
-    outside_area = good.height - inside.height
+    outside_area = engine.outside_area(good.select("event_id", "household_id", "region_code", "_sheet", "_row"), areas)
     current = {(o.event.event_id, o.household_id): o for o in ShockHousehold.objects.within(scope)
                .filter(event__in=list(events.values()), household_id__in=good["household_id"].unique().to_list())
                .select_related("event")}

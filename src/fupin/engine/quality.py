@@ -52,7 +52,7 @@ def _emit(frame: pl.DataFrame, check: Check, finding: Finding) -> pl.DataFrame:
 
 def findings(households: pl.DataFrame, members: pl.DataFrame, *, as_of: date | None = None,
              assessment: pl.DataFrame | None = None, codes: tuple[str, ...] | None = None) -> pl.DataFrame:
-    """Quality findings Q03–Q26 (one row each): household_id, year, id_number, member_name,
+    """Quality findings Q03–Q27 (one row each): household_id, year, id_number, member_name,
     code, severity, message_zh, message_en. ``codes`` limits the run to some checks."""
     return _findings(households, members, as_of=as_of, assessment=assessment, codes=codes).select(OUTPUT_COLUMNS)
 

@@ -10,6 +10,7 @@ Canonical tables are Polars frames with the English field names and these dtypes
 * ``int`` -> ``pl.Int32``; ``money`` and ``number`` -> ``pl.Float64``
 * ``yesno`` -> ``pl.Boolean`` (null = unknown, never "no")
 * ``causes`` -> ``pl.String``, the causes joined with ``、``
+* ``date`` -> ``pl.Date`` (``YYYY-MM-DD``)
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Literal
 import polars as pl
 
 Kind = Literal[
-    "text", "int", "money", "number", "yesno", "code", "month", "region", "id_number", "causes"
+    "text", "int", "money", "number", "yesno", "code", "month", "region", "id_number", "causes", "date"
 ]
 
 # --- code lists -----------------------------------------------------------------------
@@ -119,7 +120,7 @@ class Field:
 DTYPES: dict[str, pl.DataType] = {
     "text": pl.String(), "code": pl.String(), "month": pl.String(), "region": pl.String(),
     "id_number": pl.String(), "causes": pl.String(), "int": pl.Int32(),
-    "money": pl.Float64(), "number": pl.Float64(), "yesno": pl.Boolean(),
+    "money": pl.Float64(), "number": pl.Float64(), "yesno": pl.Boolean(), "date": pl.Date(),
 }
 
 
@@ -207,6 +208,8 @@ MEMBER_FIELDS: tuple[Field, ...] = (
     F("dibao", "是否享受低保", "yesno"),
     F("tekun", "是否特困供养", "yesno"),
     F("member_status", "人员状态", "code", MEMBER_STATUSES),
+    # assistance.md 1.8: the date 人员状态 changed (死亡, 迁出 …); empty while 正常 (quality W02).
+    F("status_changed_on", "人员状态变动日期", "date", aliases=("状态变动日期", "人员状态变更日期")),
 )
 
 REGION_FIELDS: tuple[Field, ...] = (

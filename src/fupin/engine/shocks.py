@@ -62,11 +62,47 @@ def summed_losses(events: pl.DataFrame, affected: pl.DataFrame, year: int) -> pl
             .group_by("household_id").agg(loss=pl.col("loss").fill_null(0).sum().cast(pl.Float64)))
 
 
+def under(prefix: str | pl.Expr) -> pl.Expr:
+    """region_code lies under an area prefix (a literal, or a column of prefixes): the one
+    area test of R8, B18 and the event's exposed count."""
+    return pl.col("region_code").str.starts_with(prefix)
+
+
 def in_regions(prefixes: list[str]) -> pl.Expr:
     """region_code under one of the event's 区划范围 prefixes."""
     if not prefixes:
         return pl.lit(False)
-    return pl.any_horizontal([pl.col("region_code").str.starts_with(p) for p in prefixes])
+    return pl.any_horizontal([under(p) for p in prefixes])
+
+
+OUTSIDE_AREA = "B18"
+OUTSIDE_SCHEMA = {"event_id": pl.String, "household_id": pl.String, "region_code": pl.String, "code": pl.String,
+                  "severity": pl.String, "message_zh": pl.String, "message_en": pl.String}
+
+
+def outside_area(rows: pl.DataFrame, areas: pl.DataFrame) -> pl.DataFrame:
+    """B18 (3.12, warning), one finding per row of ``rows`` (``event_id, household_id,
+    region_code`` and any columns to carry, e.g. ``_sheet``/``_row``) whose village lies under
+    none of its event's 区划范围 prefixes; ``areas``: ``event_id, prefix`` (one row per prefix).
+    Rows of an event without prefixes are outside. Columns :data:`OUTSIDE_SCHEMA` + the carried ones."""
+    from fupin.engine.assistance.rules import SEVERITY
+
+    indexed = rows.with_row_index("_b18")
+    inside = (indexed.select("_b18", "event_id", "region_code").join(areas, on="event_id", how="inner")
+              .filter(under(pl.col("prefix"))).select("_b18").unique())
+    listed = areas.group_by("event_id").agg(_area=pl.col("prefix").sort().str.join(";"))
+    carried = [c for c in rows.columns if c not in OUTSIDE_SCHEMA]
+    return (indexed.join(inside, on="_b18", how="anti").join(listed, on="event_id", how="left").sort("_b18")
+            .select(pl.col("event_id").cast(pl.String), pl.col("household_id").cast(pl.String),
+                    pl.col("region_code").cast(pl.String), *carried,
+                    code=pl.lit(OUTSIDE_AREA), severity=pl.lit(SEVERITY[OUTSIDE_AREA]),
+                    message_zh=pl.format("户 {} 所在村 {} 不在冲击事件 {} 的区划范围（{}）内；已照常导入，请核实户编号或事件范围",
+                                         pl.col("household_id"), pl.col("region_code"), pl.col("event_id"),
+                                         pl.col("_area").fill_null("")),
+                    message_en=pl.format("household {} (village {}) lies outside the area ({}) of event {}; loaded, "
+                                         "please check", pl.col("household_id"), pl.col("region_code"),
+                                         pl.col("_area").fill_null(""), pl.col("event_id")))
+            .select(*OUTSIDE_SCHEMA, *carried))
 
 
 def shock_leads(event_id: str, events: pl.DataFrame, affected: pl.DataFrame, households: pl.DataFrame,

@@ -319,24 +319,8 @@ def read_sheets(path) -> list[Sheet]:
 
 # --- parsing -------------------------------------------------------------------------------------
 
-def parse_date(s: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """``YYYY-MM-DD`` (also ``YYYYMMDD``, ``YYYY/M/D``, ``YYYY.M.D``, ``YYYY年M月D日``, a time of day
-    after it, and an Excel serial day number of 5 digits) -> Date; E05 when not a date of
-    1900–2100."""
-    t = s.str.replace(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", "")
-    groups = t.str.extract_groups(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
-    compact = t.str.contains(r"^\d{8}$")
-    year = pl.when(compact).then(t.str.slice(0, 4)).otherwise(groups.struct.field("1"))
-    month = pl.when(compact).then(t.str.slice(4, 2)).otherwise(groups.struct.field("2"))
-    day = pl.when(compact).then(t.str.slice(6, 2)).otherwise(groups.struct.field("3"))
-    text = pl.format("{}-{}-{}", year, month.str.pad_start(2, "0"), day.str.pad_start(2, "0"))
-    calendar = text.str.to_date("%Y-%m-%d", strict=False)
-    serial = t.str.replace(r"\.0+$", "")
-    from_serial = pl.when(serial.str.contains(r"^\d{5}$")).then(
-        pl.lit(date(1899, 12, 30)) + pl.duration(days=serial.cast(pl.Int64, strict=False)))
-    value = pl.coalesce(calendar, from_serial)
-    ok = value.is_not_null() & value.dt.year().is_between(parse.FIRST_YEAR, parse.LAST_YEAR)
-    return pl.when(ok).then(value), pl.when(s.is_null()).then(None).when(~ok).then(pl.lit("E05"))
+# One date parser for every sheet (the registry's 人员状态变动日期 too).
+parse_date = parse.parse_date
 
 
 def _parse_field(s: pl.Expr, f: Field, table: str) -> tuple[pl.Expr, pl.Expr]:

@@ -8,6 +8,8 @@ expression over the whole column.
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 
 from fupin.engine import schema
@@ -135,6 +137,30 @@ def parse_month(s: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     return value, error
 
 
+def parse_date(s: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """``YYYY-MM-DD`` (also ``YYYYMMDD``, ``YYYY/M/D``, ``YYYY.M.D``, ``YYYY年M月D日``, a time of day
+    after it, and an Excel serial day number of 5 digits) -> Date; E05 when not a date of
+    1900–2100. One parser for the registry's dates and the assistance sheets'."""
+    t = s.str.replace(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", "")
+    groups = t.str.extract_groups(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
+    compact = t.str.contains(r"^\d{8}$")
+    year = pl.when(compact).then(t.str.slice(0, 4)).otherwise(groups.struct.field("1"))
+    month = pl.when(compact).then(t.str.slice(4, 2)).otherwise(groups.struct.field("2"))
+    day = pl.when(compact).then(t.str.slice(6, 2)).otherwise(groups.struct.field("3"))
+    text = pl.format("{}-{}-{}", year, month.str.pad_start(2, "0"), day.str.pad_start(2, "0"))
+    calendar = text.str.to_date("%Y-%m-%d", strict=False)
+    serial = t.str.replace(r"\.0+$", "")
+    from_serial = pl.when(serial.str.contains(r"^\d{5}$")).then(
+        pl.lit(date(1899, 12, 30)) + pl.duration(days=serial.cast(pl.Int64, strict=False)))
+    return _checked_date(s.is_not_null(), pl.coalesce(calendar, from_serial))
+
+
+def _checked_date(present: pl.Expr, value: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    # Shared by the text and the typed paths (a Parquet date column is judged the same way).
+    ok = value.is_not_null() & value.dt.year().is_between(FIRST_YEAR, LAST_YEAR)
+    return pl.when(ok).then(value), pl.when(~present).then(None).when(~ok).then(pl.lit("E05"))
+
+
 def parse_region(s: pl.Expr, *, lengths: tuple[int, ...] = (12,)) -> tuple[pl.Expr, pl.Expr]:
     t = s.str.replace(r"\.0*$", "")
     ok = t.str.contains(r"^\d+$") & t.str.len_chars().is_in(list(lengths))
@@ -165,6 +191,8 @@ def parse_field(s: pl.Expr, f: schema.Field, *, table: str) -> tuple[pl.Expr, pl
         return parse_causes(s, f)
     if kind == "month":
         return parse_month(s)
+    if kind == "date":
+        return parse_date(s)
     if kind == "region":
         return parse_region(s)
     if (table, f.name) == _REGIONS_OWN_CODE:
@@ -203,4 +231,7 @@ def parse_typed(col: pl.Expr, f: schema.Field, dtype: pl.DataType) -> tuple[pl.E
         return _checked_year(value, error) if f.name in YEAR_FIELDS else (value, error)
     if kind == "yesno" and dtype == pl.Boolean:
         return col, pl.lit(None, dtype=pl.String)
+    if kind == "date" and (dtype == pl.Date or isinstance(dtype, pl.Datetime)):
+        # A timestamp's time of day is dropped, as the text parser drops it.
+        return _checked_date(col.is_not_null(), col.cast(pl.Date))
     return None

@@ -117,6 +117,9 @@ def field_message(code: str, f: schema.Field, header: str, table: str,
     if code == "E13":
         return (pl.format(f"“{header}”的值“{{}}”不是有效年份，应在 1900–2100 之间（如 2023）", v),
                 pl.format(f"'{header}' ({f.name}): '{{}}' is not a year between 1900 and 2100", v))
+    if code == "E05" and f.kind == "date":
+        return (pl.format(f"“{header}”的值“{{}}”不是有效日期，请写成 YYYY-MM-DD（如 2021-06-10）", v),
+                pl.format(f"'{header}' ({f.name}): '{{}}' is not a date; write YYYY-MM-DD (e.g. 2021-06-10)", v))
     if code == "E05":
         return (pl.format(f"“{header}”的值“{{}}”不是有效年月，请写成 YYYY-MM（如 2023-05）", v),
                 pl.format(f"'{header}' ({f.name}): '{{}}' is not a month; write YYYY-MM (e.g. 2023-05)", v))

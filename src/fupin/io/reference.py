@@ -14,6 +14,7 @@ KIND_TEXT = {
              + "；空 = 不详，不等于否）", "code": "代码表中的值", "month": "年月 YYYY-MM 或 YYYYMM",
     "region": "12 位区划代码", "id_number": "18 位居民身份证号（15 位自动升位）",
     "causes": "致贫原因，多个用“、”分隔（最多两个）",
+    "date": "日期 YYYY-MM-DD（也接受 YYYYMMDD、YYYY/M/D 与 Excel 日期）",
 }
 TABLE_TITLE = {"households": "户表", "members": "人表", "regions": "区划表"}
 KEY_TEXT = {"households": "户编号 + 年度", "members": "证件号码 + 年度", "regions": "区划代码"}
@@ -77,7 +78,7 @@ def render() -> str:
         "## 退回原因代码 (importer codes)",
         "",
         "每一行要么导入，要么连同所在的户一起出现在退回表中，附工作表、行号、列、值和原因；"
-        "在退回表中改正后可直接再次导入。数据质量代码 Q03–Q26 见 `spec/rules.md` 第 5 节。",
+        "在退回表中改正后可直接再次导入。数据质量代码 Q03–Q27 见 `spec/rules.md` 第 5 节（Q27：人员状态变动日期与人员状态不符，见 docs/decisions/0007）。",
         "",
         "| 代码 | 级别 | 说明 | Meaning |",
         "|---|---|---|---|",

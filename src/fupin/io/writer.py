@@ -108,7 +108,7 @@ def _write_xlsx(out: Path, parts, extra_sheets: dict[str, pl.DataFrame] | None =
             ws.write_row(0, 0, [f.zh for f in fs], bold)
             # Text columns are formatted as text so that a cadre typing an ID keeps its digits.
             for i, f in enumerate(fs):
-                if f.kind in ("text", "id_number", "region", "code", "month"):
+                if f.kind in ("text", "id_number", "region", "code", "month", "date"):
                     ws.set_column(i, i, 14 if f.kind != "id_number" else 20, text)
             kinds = [f.kind for f in fs]
             numeric = [k in ("int", "money", "number") for k in kinds]

@@ -703,6 +703,8 @@ class _Generator:
             "dibao": _masked(dibao & ~tekun, None, b),
             "tekun": _masked(tekun, None, b),
             "member_status": _codes(MEMBER_STATUSES, m.status),
+            # Optional (assistance.md 1.8); the generator does not date status changes.
+            "status_changed_on": pl.repeat(None, count, dtype=pl.Date(), eager=True),
         }
         return _frame("members", columns)
 

@@ -5,12 +5,14 @@ database runs (:func:`fupin.engine.assistance.rules.evaluate` calls :func:`publi
 Readings (each named in a test and in docs/decisions/0007-assistance.md):
 
 * B06 pairs two holdings of one person; a 公益岗位帮扶 measure against a placement on a 公益性岗位
-  post is the same post recorded twice (3.12 B17), not a double post, so that pair is left out.
+  post is the same post recorded twice, not a double post: that pair is B17 (3.12), a warning
+  with the measure as its ``ref``, found here because the post holdings are built here.
 * B10's months of pay count up to the holding's effective end as given (empty = as_of).
 * B11 flags a post whose 意外伤害保险 is not 是, an empty value included (unknown is not insured).
 * R10 lists an uncovered member without any open post once, with an empty post, so that the list
   shows who is still waiting.
-* 人员状态变动日期 (``status_changed_on``) is read from the members frame when it has the column.
+* 人员状态变动日期 (``status_changed_on``) is the members' field (exchange schema); a members
+  frame built without it reads as every date empty.
 """
 
 from __future__ import annotations
@@ -40,8 +42,9 @@ WILLING_AWAY = ("外出", "均可")
 MAX_OFFERS = 5
 RATE_LEVELS = {"town": 9, "county": 6}
 
+RECORDED_TWICE = "B17"  # 3.12; registered with its labels beside B15/B16 (rules.RULES)
 SEVERITY = {"B01": ERROR, "B02": WARNING, "B03": ERROR, "B04": WARNING, "B05": WARNING, "B06": ERROR,
-            "B07": WARNING, "B10": ERROR, "B11": WARNING, "B12": WARNING}
+            "B07": WARNING, "B10": ERROR, "B11": WARNING, "B12": WARNING, RECORDED_TWICE: WARNING}
 LABELS = {
     "B01": ("公益岗人员不在本年度任何户中", "post holder in no household of the year"),
     "B02": ("公益岗人员所在户既非建档立卡户也非监测对象", "post holder's household neither registered nor monitored"),
@@ -170,10 +173,19 @@ def public_post_findings(hh: pl.LazyFrame, mem_all: pl.LazyFrame, measures: pl.L
                             _c("public_post_max_age")),
                   pl.format("holder of public post {} was {} at the start, outside {}-{}", _c("ref"), _c("age"),
                             _c("public_post_min_age"), _c("public_post_max_age")))
-    pairs = (held.select("_h", "id_number", "household_id", "region_code", "name", "ref", "source", "lo", "hi")
-             .join(held.select("_h", "id_number", "ref", "source", "lo", "hi"), on="id_number", suffix="_2")
-             .filter((_c("_h") < _c("_h_2")) & (_c("source") == _c("source_2"))
-                     & (overlap_days(_c("lo"), _c("hi"), _c("lo_2"), _c("hi_2"), as_of) >= 1)))
+    # Two holdings of one person overlapping by a day or more: of one source a double post (B06);
+    # a placement (listed first, so ``_h`` smaller) and a measure: one post recorded twice (B17).
+    overlapping = (held.select("_h", "id_number", "household_id", "region_code", "name", "ref", "source", "lo", "hi")
+                   .join(held.select("_h", "id_number", "ref", "source", "lo", "hi"), on="id_number", suffix="_2")
+                   .filter((_c("_h") < _c("_h_2"))
+                           & (overlap_days(_c("lo"), _c("hi"), _c("lo_2"), _c("hi_2"), as_of) >= 1)))
+    pairs = overlapping.filter(_c("source") == _c("source_2"))
+    twice = overlapping.filter((_c("source") == "placement") & (_c("source_2") == "measure"))
+    b17 = finding(twice.with_columns(post_ref="ref", ref="ref_2"), RECORDED_TWICE,
+                  pl.format("{}的公益岗位帮扶措施（{}）与公益性岗位（{}）的就业记录时间重叠，同一岗位登记了两次；请删除其一",
+                            who, _c("ref"), _c("post_ref")),
+                  pl.format("public-post measure {} overlaps the placement on public post {}: one post recorded twice",
+                            _c("ref"), _c("post_ref")))
     b06 = finding(pairs, "B06",
                   pl.format("{}同时在两个公益性岗位（{}、{}），时间重叠；一人只能在一个公益性岗位", who, _c("ref"), _c("ref_2")),
                   pl.format("one person holds two public posts at once ({}, {})", _c("ref"), _c("ref_2")))
@@ -222,7 +234,7 @@ def public_post_findings(hh: pl.LazyFrame, mem_all: pl.LazyFrame, measures: pl.L
                   pl.format("本户 {} 起同时有 {} 人在公益性岗位，超过每户 {} 人", _c("day"), _c("holders"), _c("limit")),
                   pl.format("{} members hold public posts from {}, above {} per household", _c("holders"), _c("day"),
                             _c("limit")))
-    return pl.concat([b01, b02, b03, b04, b05, b06, b07, b10, b11, b12], how="vertical_relaxed").select(
+    return pl.concat([b01, b02, b03, b04, b05, b06, b07, b10, b11, b12, b17], how="vertical_relaxed").select(
         [_c(k).cast(t) for k, t in finding_schema.items()]).collect()
 
 

@@ -26,7 +26,9 @@ Outputs of :func:`evaluate` (one frame per rule, the columns the spec names, led
 * ``safety_net`` (R4): ``year, as_of, household_id, region_code, status, channels``.
 * ``findings`` (R9): ``year, region_code, household_id, id_number, code, severity, ref,
   message_zh, message_en`` — B13 (assistance income of a source above the registry's item) and
-  B14 (a job or post holding in W with 工资性收入 = 0).
+  B14 (a job or post holding in W with 工资性收入 = 0); B17 (3.12, recorded twice: counting
+  measures of W alike in 户编号, 证件号码, 小类, 开始日期 — 年度 for a year-level one — and 金额,
+  one finding per copy after the first by 措施编号; the measure/placement branch is R7's).
 
 :func:`coverage` turns them into the 3.11 report, by region and level, and the uncovered lists.
 
@@ -190,12 +192,15 @@ RULES: tuple[Rule, ...] = (
     Rule("B09", "assistance_check", "帮扶责任人本人是建档立卡户成员", "cadre is a member of a registered household", "3.12"),
     Rule("B15", "assistance_check", "一户同时有两名第一帮扶责任人", "two 第一 cadres active on one household", "3.12"),
     Rule("B16", "assistance_check", "帮扶责任人离岗后仍有走访记录", "a visit by a cadre after he left", "3.12"),
+    Rule(E.RECORDED_TWICE, "assistance_check", "帮扶记录重复登记", "assistance recorded twice", "3.12"),
+    Rule("B18", "assistance_check", "受灾户不在事件区划范围内", "affected household outside the event's area", "3.12"),
     *(Rule(code, "assistance_check", zh, en, "3 R7") for code, (zh, en) in E.LABELS.items()),
     Rule("B13", "assistance_check", "帮扶收入超过登记收入", "assistance income above the registry's income item", "3 R9"),
     Rule("B14", "assistance_check", "有就业或公益岗但工资性收入为0", "a job or public post but no wage income", "3 R9"),
 )
 _BY_KEY = {r.key: r for r in RULES}
-SEVERITY = {**E.SEVERITY, "B13": WARNING, "B14": WARNING, "B08": WARNING, "B09": WARNING, "B15": WARNING, "B16": WARNING}
+SEVERITY = {**E.SEVERITY, "B13": WARNING, "B14": WARNING, "B08": WARNING, "B09": WARNING, "B15": WARNING, "B16": WARNING,
+            "B18": WARNING}
 
 
 def label(key: str, lang: str = "zh") -> str:
@@ -413,7 +418,9 @@ def evaluate(households: pl.DataFrame, members: pl.DataFrame, ledger: Ledger, *,
 
     # R9 -----------------------------------------------------------------------------------------
     items = assistance_items(m_w, p_w, d_w, first=first, as_of=as_of)
-    findings = _r9(hh, mem, measures, placements, items, year=year)
+    findings = pl.concat([_r9(hh, mem, measures, placements, items, year=year),
+                          recorded_twice(hh, m_w, year=year)], how="vertical").sort(
+        "household_id", "code", "id_number", nulls_last=True)
 
     # Households of the run, for the uncovered lists: their 户主's name.
     heads = (mem.filter(_c("relationship") == "户主").sort("living", descending=True)
@@ -545,6 +552,34 @@ def _r9(hh: pl.LazyFrame, mem: pl.LazyFrame, measures: pl.LazyFrame, placements:
                                         _c("ref").fill_null(""), pl.lit(year))))
     return pl.concat([b13, b14], how="vertical_relaxed").select(
         [_c(k).cast(v) for k, v in FINDING_SCHEMA.items()]).sort("household_id", "code", "id_number", nulls_last=True)
+
+
+# Two measures alike in these (and differing at most in 措施编号) are one measure recorded twice.
+TWICE_KEY = ("household_id", "id_number", "subtype", "start", "_year_level", "amount")
+
+
+def recorded_twice(hh: pl.LazyFrame, m_w: pl.LazyFrame, *, year: int) -> pl.LazyFrame:
+    """B17's first branch (3.12): counting measures of W belonging to a household of the run that
+    agree in :data:`TWICE_KEY` (a year-level measure's 年度 stands for its empty 开始日期; empty
+    equals empty). The copies are ordered by 措施编号; each after the first is a finding naming
+    the first."""
+    ref = pl.coalesce(_c("measure_id"), _c("subtype"))
+    key = list(TWICE_KEY)
+    copies = (m_w.filter(_c("owner").is_not_null())
+              .with_columns(_ref=ref, _year_level=pl.when(_c("start").is_null()).then(_c("year")))
+              .filter(pl.struct(key).is_duplicated())
+              .sort([*key, "_ref"], nulls_last=True)
+              .with_columns(_copy=pl.int_range(pl.len()).over(key), _first=_c("_ref").first().over(key))
+              .filter(_c("_copy") > 0)
+              .join(hh.select("household_id", "region_code"), left_on="owner", right_on="household_id", how="inner"))
+    return copies.select(
+        pl.lit(year).cast(pl.Int32).alias("year"), "region_code", household_id="owner", id_number="id_number",
+        code=pl.lit(E.RECORDED_TWICE), severity=pl.lit(WARNING), ref="_ref",
+        message_zh=pl.format("帮扶措施 {} 与 {} 的户编号、证件号码、小类、开始日期和金额都相同，疑似重复登记；请核实后删除其一",
+                             _c("_ref"), _c("_first")),
+        message_en=pl.format("measure {} repeats {} (same household, ID number, subtype, start and amount): "
+                             "recorded twice?", _c("_ref"), _c("_first")),
+    ).select([_c(k).cast(v) for k, v in FINDING_SCHEMA.items()])
 
 
 # --- coverage (3.11) ------------------------------------------------------------------------------

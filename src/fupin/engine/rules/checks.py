@@ -30,6 +30,10 @@ Readings chosen where the rule text leaves room (documented here, reported to th
 * Q24: assessment row of the household's exit year (year = 脱贫年度) with meets_standard = no.
 * Q25: monitoring category set, risk eliminated = 是, and the assessed per-capita net income
   < monitoring line.
+* Q27 (not in rules.md section 5, added with 人员状态变动日期 of assistance.md 1.8): the date is
+  for 人员状态 ≠ 正常, so a date on a 正常 (or empty) row is suspicious; so is a date after the
+  row's snapshot (31 December of its 年度) or after the assessment / import date when one is given.
+  A warning: the row loads, B10 reads the date as given.
 """
 
 from __future__ import annotations
@@ -53,7 +57,8 @@ MEMBER_COLUMNS = {
     "sex": pl.String, "relationship": pl.String, "school_status": pl.String,
     "dropout_reason": pl.String, "health": pl.String, "disability_grade": pl.String,
     "labour": pl.String, "work_location": pl.String, "work_months": pl.Int32, "dibao": pl.Boolean,
-    "tekun": pl.Boolean, "member_status": pl.String, "_sheet": pl.String, "_row": pl.Int64,
+    "tekun": pl.Boolean, "member_status": pl.String, "status_changed_on": pl.Date,
+    "_sheet": pl.String, "_row": pl.Int64,
 }
 HOUSEHOLD_COLUMNS = {
     "household_id": pl.String, "year": pl.Int32, "registered": pl.Boolean,
@@ -86,6 +91,13 @@ def _ages(members: pl.DataFrame, as_of: date | None) -> pl.Expr:
     return expr.otherwise(None)
 
 
+def _changed_limit(as_of: date | None) -> pl.Expr:
+    """Q27: the latest plausible 人员状态变动日期 of a row — 31 December of its 年度, or as_of
+    when that is earlier."""
+    year_end = pl.date(pl.col("year"), 12, 31)
+    return year_end if as_of is None else pl.min_horizontal(year_end, pl.lit(as_of))
+
+
 # --- prepared tables -----------------------------------------------------------------------
 
 def prepare_members(members: pl.DataFrame, *, as_of: date | None = None) -> pl.DataFrame:
@@ -99,6 +111,7 @@ def prepare_members(members: pl.DataFrame, *, as_of: date | None = None) -> pl.D
         _id_sex=id_sex,
         _works=pl.col("work_location").is_not_null() | (pl.col("work_months").fill_null(0) > 0),
         _in_school=pl.col("school_status").is_not_null() & (pl.col("school_status") != "非在校生"),
+        _changed_limit=_changed_limit(as_of),
     ).with_columns(_sex=pl.coalesce(pl.col("_id_sex"), pl.col("sex")))
     # Q04: only IDs that repeat can be shared, so the group-by stays off the millions of members
     # that appear once; the other rows get a null.
@@ -418,6 +431,23 @@ CHECKS: tuple[Check, ...] = (
             lambda: pl.format("per-capita income says {} yuan but the income items give {}",
                               pl.col("reported_per_capita_income"), pl.col("_computed_pc").round(2)),
             "reported_per_capita_income", lambda: pl.col("reported_per_capita_income"),
+        ),),
+    ),
+    _check(
+        "Q27", WARNING, "人员状态变动日期与人员状态不符", "人员状态变动日期 contradicts 人员状态", _M,
+        lambda: pl.col("status_changed_on").is_not_null() & pl.col("_living"),
+        lambda: pl.format("{}人员状态为正常，却填了人员状态变动日期 {}；该日期只用于死亡、迁出等状态，请核实",
+                          _who(), pl.col("status_changed_on")),
+        lambda: pl.format("{} is 正常 (living) yet has a status change date {}", _name(),
+                          pl.col("status_changed_on")),
+        "status_changed_on", lambda: pl.col("status_changed_on"),
+        more=(Finding(
+            lambda: pl.col("status_changed_on") > pl.col("_changed_limit"),
+            lambda: pl.format("{}人员状态变动日期 {} 晚于 {}（本年度末或导入日期）；请核对日期", _who(),
+                              pl.col("status_changed_on"), pl.col("_changed_limit")),
+            lambda: pl.format("{}'s status change date {} is after {} (the year's end or the import date)", _name(),
+                              pl.col("status_changed_on"), pl.col("_changed_limit")),
+            "status_changed_on", lambda: pl.col("status_changed_on"),
         ),),
     ),
 )

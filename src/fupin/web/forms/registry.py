@@ -40,6 +40,9 @@ def form_field(f: schema.Field) -> forms.Field:
     attrs = {"autocomplete": "off"}
     if f.kind in _NUMERIC:
         attrs["inputmode"] = "decimal" if f.kind != "int" else "numeric"
+    if f.kind == "date":
+        # The phone's date picker; it posts YYYY-MM-DD, which the reader parses like a file's cell.
+        attrs["type"] = "date"
     help_text = ""
     if f.kind == "causes":
         help_text = "最多2项，用“、”分隔：" + "、".join(f.codes)
@@ -85,6 +88,9 @@ class HouseholdForm(ExchangeForm):
 
 
 class MemberForm(ExchangeForm):
+    """A member's fields; 人员状态变动日期 is shown only while 人员状态 is not 正常 (or a date is
+    already stored): app.css hides it by the selected status, no script needed."""
+
     table = "members"
     field_names = ("name", "id_number", *(f.name for f in exchange_fields("members") if f.name != "name"))
 
