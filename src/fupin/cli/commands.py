@@ -90,7 +90,8 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
         "generate", "生成模拟登记数据 (write a synthetic registry in the exchange format)",
         (a("--households", type=int, required=True, help="户数 (number of households)"), _YEAR,
          a("--region", help="区划代码 (division code; default 500101 万州区)"),
-         a("--seed", type=int, default=0, help="随机种子，相同种子生成相同数据 (random seed; same seed, same data)"), a("--out", required=True, help=".xlsx file, .parquet folder, or a folder of CSVs")),
+         a("--seed", type=int, default=0, help="随机种子，相同种子生成相同数据 (random seed; same seed, same data)"), a("--out", required=True, help=".xlsx file, .parquet folder, or a folder of CSVs"),
+         a("--years", type=int, default=1, help="年度数：--year 为最新年度，另写此前各年（默认 1；复工率需 2） (snapshots ending in --year; default 1, the 复工 rate needs 2)")),
         "fupin.cli.generate:generate_command",
     ),
     Command(

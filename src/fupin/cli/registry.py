@@ -22,18 +22,18 @@ from fupin.application import registry as registry_use_cases
 from fupin.cli import terminal
 from fupin.cli.assistance_db import demo_ledger, demo_plans
 from fupin.cli.commands import UserError
+from fupin.cli.generate import write_demo_files
 from fupin.cli.operator import operator_scope
 from fupin.cli.serve import serve_command
+from fupin.cli.shocks import demo_shocks
 from fupin.engine import facts, rules
 from fupin.engine.policy import PolicyMissing
-from fupin.io import ExchangeFormatError, write_registry
-from fupin.io.assistance import workbook_sheets
+from fupin.io import ExchangeFormatError
 from fupin.io.report import Column
 from fupin.registry import bulk
 from fupin.registry.models import Region
 from fupin.site.dburl import sqlite_path
 from fupin.synth import generate
-from fupin.synth.assistance import generate_assistance
 
 
 class ProgressBar:
@@ -128,13 +128,17 @@ def demo_command(args) -> int:
     print(f"1/5 生成模拟区县 (generating a synthetic district) {args.region}，{args.households} 户，{args.year} 年度 …")
     households, members, regions = generate(args.households, args.year, region=args.region, seed=args.seed)
     with tempfile.TemporaryDirectory() as tmp:
-        workbook = Path(tmp) / "demo.xlsx"
-        # The generated measures, projects and dividends go in the same workbook, as a county's would.
-        assistance = generate_assistance(households, members, args.year, seed=args.seed)
-        write_registry(workbook, households, members, regions, extra_sheets=workbook_sheets(assistance))
+        # The generated measures, projects, dividends and the epidemic go in the same workbook, as a
+        # county's would; the previous year's registry gives the 复工 rate its denominator.
+        workbook, previous = write_demo_files(Path(tmp), households, members, regions, year=args.year,
+                                              region=args.region, seed=args.seed)
         print(f"2/5 通过导入程序写入数据库 (importing through the real importer) → {args.db}")
+        if previous is not None:
+            run_import(str(previous), rejects=str(Path.cwd() / "demo-previous.rejects.xlsx"), year=None, quiet=True)
+            print(f"  上一年度（{args.year - 1}）登记已导入，供复工率使用 (the previous year's registry, for the 复工 rate)")
         run_import(str(workbook), rejects=str(Path.cwd() / "demo.rejects.xlsx"), year=None)
         demo_ledger(workbook)
+        demo_shocks(workbook)
     print("3/5 按乡镇汇总 (summary by town)")
     print_town_summary(Scope.system(args.region), args.year)
     print("4/5 评估达标情况与监测预警 (assessing against the standard; monitoring leads)")

@@ -63,3 +63,11 @@ def _leads(args) -> int:
         tables.write_frame(rows, target, allowed=(".csv", ".parquet"))
         print(f"逐户结果 (per household)：{target}")
     return 0
+
+
+def demo_shocks(workbook) -> None:
+    """``fupin demo``: the workbook's epidemic and its affected households into the demo database
+    (the leads are the county's to create, from the event page)."""
+    out = _run(shocks.import_shocks, operator_scope(None), Path(workbook), Path.cwd() / "demo.shocks.rejects.xlsx")
+    print(f"  冲击事件 (shock events)：{out.events_created + out.events_updated} 个，受灾户 "
+          f"{out.households_created + out.households_updated} 户")

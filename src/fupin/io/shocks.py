@@ -25,6 +25,7 @@ from fupin.io.containers import (
     open_workbook,
     peek_grid,
     read_csv,
+    read_parquet,
 )
 from fupin.io.errors import ExchangeFormatError
 from fupin.io.ledger import reject_frame
@@ -65,11 +66,9 @@ def _index(table: str) -> dict[str, str]:
 
 def _table_of_headers(headers: list[str]) -> str | None:
     normalized = {schema.normalize_header(h) for h in headers}
-    if {"户编号", "household_id"} & normalized:
-        return HOUSEHOLDS
-    if {"事件编号", "event_id"} & normalized:
-        return EVENTS
-    return None
+    if not {"事件编号", "event_id"} & normalized:  # a registry or ledger sheet with 户编号 is not ours
+        return None
+    return HOUSEHOLDS if {"户编号", "household_id"} & normalized else EVENTS
 
 
 def _table_of_sheet(name: str) -> str | None:
@@ -83,14 +82,18 @@ def _table_of_sheet(name: str) -> str | None:
 def read_frames(path) -> dict[str, pl.DataFrame]:
     """Each table's rows as strings under their headers, plus ``_sheet``/``_row``."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise ExchangeFormatError(f"找不到文件“{path}”。", f"file '{path}' not found")
     suffix = path.suffix.lower()
     known = set(_index(EVENTS)) | set(_index(HOUSEHOLDS))
     out: dict[str, pl.DataFrame] = {}
-    if suffix == ".xlsx":
+    if path.is_dir():
+        out = _read_folder(path)
+    elif suffix == ".xlsx":
         scan, reader = open_workbook(path)
-        for name in reader.sheet_names:
+        # Sheets named 冲击事件 / 受灾户 first, then any other sheet by its header.
+        names = sorted(reader.sheet_names, key=lambda name: _table_of_sheet(name) is None)
+        for name in names:
             table = _table_of_sheet(name)
             if table is None:
                 top, cols = peek_grid(scan, name, reader)
@@ -112,6 +115,27 @@ def read_frames(path) -> dict[str, pl.DataFrame]:
         raise ExchangeFormatError(
             f"文件“{path.name}”中没有“冲击事件”或“受灾户”表（表头须含 事件编号）。",
             f"file '{path.name}' has no 冲击事件 (shocks) or 受灾户 (shock_households) sheet (the header needs 事件编号)")
+    return out
+
+
+def _read_folder(folder: Path) -> dict[str, pl.DataFrame]:
+    """A CSV or Parquet folder (section 2.1): ``shocks`` / ``shock_households`` files by their
+    English or Chinese names; other files are the registry's or the ledger's."""
+    out: dict[str, pl.DataFrame] = {}
+    for p in sorted(folder.iterdir()):
+        suffix = next((s for s in (".csv", ".parquet") if p.name.lower().endswith(s)), None)
+        table = _table_of_sheet(p.name[: -len(suffix)]) if suffix else None
+        if table is None or table in out:
+            continue
+        if suffix == ".csv":
+            out[table] = read_csv(p, kind="ledger").frame
+            continue
+        frame = read_parquet(p)
+        headers = list(frame.columns)
+        out[table] = frame.select([
+            pl.col(c).dt.strftime("%Y-%m-%d") if frame.schema[c] in (pl.Date, pl.Datetime) else pl.col(c).cast(pl.String)
+            for c in headers
+        ]).with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int64), _sheet=pl.lit(p.name))
     return out
 
 
@@ -269,3 +293,28 @@ def write_rejects(shock_file: ShockFile, path) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     tables.write_frames_xlsx(path, sheets, header_styles=styles)
     return sum(f.height for f in sheets.values())
+
+
+def exchange_frames(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """Sheet name -> the table as its exchange sheet shows it (Chinese headers, dates YYYY-MM-DD),
+    for ``frames`` keyed ``shocks`` / ``shock_households`` with the field names of :data:`FIELDS`."""
+    out = {}
+    for table, frame in frames.items():
+        out[SHEET_NAMES[table]] = frame.select([
+            (pl.col(f).dt.strftime("%Y-%m-%d") if frame.schema[f] == pl.Date else pl.col(f)).alias(zh)
+            for f, zh in FIELDS[table].items()])
+    return out
+
+
+def write_folder(out, frames: dict[str, pl.DataFrame]) -> None:
+    """The tables into a CSV folder (``shocks.csv`` …, Chinese headers, UTF-8 with BOM) or, when
+    ``out`` ends in .parquet, a Parquet folder (English names, typed)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    parquet = out.name.lower().endswith(".parquet")
+    sheets = exchange_frames(frames)
+    for table, frame in frames.items():
+        if parquet:
+            frame.select(list(FIELDS[table])).write_parquet(out / f"{table}.parquet")
+        else:
+            tables.write_csv(sheets[SHEET_NAMES[table]].select(pl.all().cast(pl.String)), out / f"{table}.csv", bom=True)

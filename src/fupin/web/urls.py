@@ -78,6 +78,7 @@ urlpatterns = [
     re_path(rf"^pairing/overdue/{CODE}/$", pairing.overdue, name="visits_overdue"),
     re_path(rf"^pairing/overdue/{CODE}/export/$", pairing.overdue_export, name="visits_overdue_export"),
     path("shocks/", shocks.shock_list, name="shocks"),
+    path("shocks/import/", shocks.shock_import, name="shock_import"),  # before the event path: not an event id
     path("shocks/<str:event_id>/", shocks.shock_event, name="shock_event"),
     path("shocks/<str:event_id>/leads/", shocks.shock_event_leads, name="shock_event_leads"),
     path("employment/posts/", employment.posts, name="employment_posts"),

@@ -8,6 +8,11 @@ the user's area is a 404.
 
 from __future__ import annotations
 
+import base64
+import logging
+import tempfile
+from pathlib import Path
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -17,13 +22,57 @@ from django.views.decorators.http import require_POST
 from fupin.accounts.scoping import Capability
 from fupin.application import policy as policy_provider
 from fupin.application import shocks as use
+from fupin.web import display
 from fupin.web.access import scope_to
+from fupin.web.forms.shocks import ShockUploadForm
+
+log = logging.getLogger(__name__)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @login_required
 def shock_list(request):
     scope = scope_to(request)
-    return render(request, "shocks/list.html", {"events": use.list_events(scope)})
+    return render(request, "shocks/list.html", {"events": use.list_events(scope),
+                                                "can_import": scope.can(Capability.IMPORT),
+                                                "form": ShockUploadForm()})
+
+
+@login_required
+@require_POST
+def shock_import(request):
+    """A shocks file (冲击事件 / 受灾户) into the events of the user's region; the result page
+    gives the counts and the refused rows as a workbook to fix and upload again."""
+    scope = scope_to(request, Capability.IMPORT)
+    form = ShockUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("web:shocks")
+    upload = form.cleaned_data["file"]
+    name = Path(str(upload.name)).name
+    with tempfile.TemporaryDirectory(prefix="fupin-shocks-") as folder:
+        path = Path(folder) / f"upload{Path(name).suffix.lower()}"
+        with path.open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        try:
+            outcome = use.import_shocks(scope, path, Path(folder) / "rejects.xlsx")
+        except (use.ShockFileError, use.ShockRefused) as exc:
+            log.info("shock upload refused: %s", type(exc).__name__)
+            messages.error(request, _refusal(exc).replace(path.name, name))
+            return redirect("web:shocks")
+        rejects = outcome.rejects_path.read_bytes() if outcome.rejects_path else None
+    return render(request, "shocks/imported.html", {
+        "outcome": outcome, "name": name, "xlsx": XLSX,
+        "rejects": base64.b64encode(rejects).decode() if rejects else "",
+    })
+
+
+def _refusal(exc: Exception) -> str:
+    """The message of a file or request the importer refused, in the page's language."""
+    if isinstance(exc, use.ShockFileError):
+        return exc.message_en if display.lang() == "en" else exc.message_zh
+    return display.bilingual(str(exc))
 
 
 @login_required
