@@ -100,3 +100,33 @@ def test_town_user_sees_the_town_notice_only_inside_the_town(assessed, client, t
     client.force_login(town_user)
     assert TOWN.startswith(town_user.region)
     assert client.get("/monitoring/notice/500102001201/notice.pdf").status_code == 404
+
+
+# --- uploads are bounded while they arrive (fupin.web.uploads) --------------------------------
+
+def test_an_upload_over_the_limit_is_400_with_the_limit_and_nothing_is_saved(client, county_user, settings,
+                                                                            tmp_path):
+    import io
+
+    settings.FUPIN_MAX_UPLOAD_BYTES = 1024 * 1024
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024      # every file part goes to a temporary file
+    client.force_login(county_user)
+    body = io.BytesIO(b"x" * (2 * 1024 * 1024))
+    body.name = "big.xlsx"
+    response = client.post("/shocks/import/", {"file": body})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "超过 1 MB 的上限" in page and "Traceback" not in page
+    assert list(tmp_path.iterdir()) == []            # the body was refused before any file was kept
+
+
+def test_an_upload_under_the_limit_reaches_the_view(client, county_user, settings):
+    import io
+
+    settings.FUPIN_MAX_UPLOAD_BYTES = 1024 * 1024
+    client.force_login(county_user)
+    body = io.BytesIO(b"not a workbook")
+    body.name = "small.pdf"
+    response = client.post("/shocks/import/", {"file": body}, follow=True)
+    assert response.status_code == 200   # the view's own answer: a wrong type, in Chinese

@@ -34,6 +34,10 @@ INSTALLED_APPS = [
     "fupin.api",
 ]
 
+# Every uploaded body is bounded while it arrives (fupin.web.uploads), not after it was saved.
+FILE_UPLOAD_HANDLERS = ["fupin.web.uploads.BoundedUploadHandler"]
+FUPIN_MAX_UPLOAD_BYTES = int(os.environ.get("FUPIN_MAX_UPLOAD_MB", "512")) * 1024 * 1024
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

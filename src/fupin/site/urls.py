@@ -13,6 +13,7 @@ urlpatterns = [
 ]
 
 # Friendly error pages in the workbench's layout (Chinese by default, with a way back).
+handler400 = "fupin.web.views.errors.bad_request"
 handler403 = "fupin.web.views.errors.forbidden"
 handler404 = "fupin.web.views.errors.not_found"
 handler500 = "fupin.web.views.errors.server_error"

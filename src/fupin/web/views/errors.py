@@ -1,4 +1,4 @@
-"""The 403, 404 and 500 pages: in the workbench's layout, in the user's language, with a way back.
+"""The 400, 403, 404 and 500 pages: in the workbench's layout, in the user's language, with a way back.
 
 A 403 says why when the refusal names it (the capabilities table's reason, in the page's
 language). The 500 page renders without the request's context (no database read, no menu):
@@ -18,6 +18,17 @@ from fupin.web.display import bilingual
 def _page(request, status: int, title: str, text: str, reason: str = ""):
     return render(request, "fupin/web/error.html",
                   {"status": status, "title": title, "text": text, "reason": reason}, status=status)
+
+
+def bad_request(request, exception=None):
+    """400: a request Django refused before any view (an upload over the limit, a malformed
+    body); the reason when it is ours to tell."""
+    from fupin.web.uploads import UploadTooLarge
+
+    reason = bilingual(str(exception)) if isinstance(exception, UploadTooLarge) else ""
+    return _page(request, 400, _("The request could not be accepted"),
+                 _("Go back to the previous page and try again; if a file was being uploaded, check its size and type."),
+                 reason)
 
 
 def forbidden(request, exception=None):
