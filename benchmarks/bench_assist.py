@@ -44,6 +44,15 @@ whose registry is imported once into a SQLite file; each run copies that file an
 process, times ``import_assistance`` of the workbook (first import, then the same file again:
 nothing to write) against the **baseline**, a bare read of the same sheets
 (``fupin.io.assistance.read_sheets``: calamine, no parsing, no checks, no database).
+
+``--together`` is issue 13's goal: R5–R8 and R10 in one process on 1M households, 1M pairings,
+10M visits and 500k placements (the ``--pairing`` and ``--employment`` data, the same generated
+registry), plus one 疫情 event over the whole province with ``--affected`` listed households (a
+year-(Y−1) copy of the registry for ``shock_work_loss``, one 务工动态 row per migrant). Timed after
+reading: :func:`~fupin.engine.assistance.rules.evaluate` with cadres, pairings, visits, posts and
+placements (R1–R7, R9: R10 needs R1's uncovered members), R10 ``offers``, and R8
+(``shock_leads`` + ``lead_frame``). The **baseline** is the same three plain queries the other modes
+use (latest visit by household, placements ⋈ members, losses ⋈ 上年家庭纯收入) run one after the other.
 """
 
 from __future__ import annotations
@@ -347,16 +356,23 @@ def employment_child(folder: Path, part: str) -> dict:
             "placements": placements.height, "households": households.height}
 
 
-def employment_main(args) -> None:
-    folder = prepare_employment(args.households, args.placements)
-    results: dict[str, list[dict]] = {"employment": [], "employment-without": [], "employment-baseline": []}
-    for _ in range(args.runs):
+def run_parts(folder: Path, parts: list[str], runs: int) -> tuple[dict, dict, dict]:
+    """Each part in a fresh child process, ``runs`` rounds (parts interleaved, so that a noisy
+    moment hits all of them): the rows, the median seconds and the runs' seconds as text."""
+    results: dict[str, list[dict]] = {part: [] for part in parts}
+    for _ in range(runs):
         for part, rows in results.items():
             out = subprocess.run([sys.executable, __file__, "--child", str(folder), part], check=True,
                                  capture_output=True, text=True, cwd=ROOT)
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     med = {part: statistics.median(r["seconds"] for r in rows) for part, rows in results.items()}
-    runs = {part: ", ".join(f"{r['seconds']:.2f}" for r in rows) for part, rows in results.items()}
+    text = {part: ", ".join(f"{r['seconds']:.2f}" for r in rows) for part, rows in results.items()}
+    return results, med, text
+
+
+def employment_main(args) -> None:
+    folder = prepare_employment(args.households, args.placements)
+    results, med, runs = run_parts(folder, ["employment", "employment-without", "employment-baseline"], args.runs)
     first = results["employment"][0]
     print(f"households {first['households']:,}, placements {first['placements']:,}, runs {args.runs} (fresh processes); "
           f"R7 findings {first['findings']:,}, R10 rows {first['offers']:,}")
@@ -370,22 +386,121 @@ def employment_main(args) -> None:
 
 def pairing_main(args) -> None:
     folder = prepare_pairing(args.households, args.visits)
-    results: dict[str, list[dict]] = {"pairing": [], "pairing-baseline": []}
-    for _ in range(args.runs):
-        for part, rows in results.items():
-            out = subprocess.run([sys.executable, __file__, "--child", str(folder), part], check=True,
-                                 capture_output=True, text=True, cwd=ROOT)
-            rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    med = statistics.median(r["seconds"] for r in results["pairing"])
-    base = statistics.median(r["seconds"] for r in results["pairing-baseline"])
+    results, medians, runs = run_parts(folder, ["pairing", "pairing-baseline"], args.runs)
+    med, base = medians["pairing"], medians["pairing-baseline"]
     first = results["pairing"][0]
-    runs = {part: ", ".join(f"{r['seconds']:.2f}" for r in rows) for part, rows in results.items()}
     print(f"households {first['households']:,}, pairings {first['pairings']:,}, visits {first['visits']:,}, "
           f"runs {args.runs} (fresh processes)")
     print(f"R5+R6 (+B08/B09/B15/B16):        median {med:.2f} s  [{runs['pairing']}]")
     print(f"baseline (latest visit by household): median {base:.2f} s  [{runs['pairing-baseline']}]")
     print(f"ratio R5+R6 / baseline: {med / base:.1f}×;  Parquet read (apart): "
           f"{statistics.median(r['read'] for r in results['pairing']):.2f} s")
+
+
+def prepare_together(n: int, v: int, p: int, affected: int) -> Path:
+    """The ``--pairing`` and ``--employment`` folders (one registry) plus a year-(Y−1) copy, an
+    epidemic event, its listed households and the 务工动态 rows."""
+    pairing_folder, employment_folder = prepare_pairing(n, v), prepare_employment(n, p)
+    folder = DATA / f"together_{n}_{affected}"
+    if (folder / "affected.parquet").exists():
+        return folder
+    from datetime import date
+
+    folder.mkdir(parents=True, exist_ok=True)
+    households = pl.read_parquet(employment_folder / "households.parquet")
+    members = pl.read_parquet(employment_folder / "members.parquet")
+    rng = np.random.default_rng(23)
+    ids = households.filter(pl.col("year") == YEAR)["household_id"]
+    listed = ids.gather(rng.choice(ids.len(), min(affected, ids.len()), replace=False))
+    k = listed.len()
+    pl.DataFrame({"event_id": ["YQ1"], "name": ["新冠肺炎疫情"], "type": ["疫情"], "regions": ["50"],
+                  "start_date": [date(YEAR, 1, 23)], "end_date": [None]}).write_parquet(folder / "events.parquet")
+    pl.DataFrame({"event_id": pl.Series(["YQ1"] * k), "household_id": listed,
+                  "impact": pl.Series(np.where(rng.random(k) < 0.5, "务工中断", "经营中断")),
+                  "loss": pl.Series(np.where(rng.random(k) < 0.3, rng.uniform(500, 40_000, k), 0.0))}
+                 ).write_parquet(folder / "affected.parquet")
+    # Year Y−1: the same households and people (the heads of a fifth of the households migrants).
+    before = households.filter(pl.col("year") == YEAR).with_columns(year=pl.lit(YEAR - 1, dtype=pl.Int32))
+    head = pl.col("relationship") == "户主"
+    migrant = pl.col("household_id").hash(5) % 5 == 0
+    members_before = members.filter(pl.col("year") == YEAR).with_columns(
+        year=pl.lit(YEAR - 1, dtype=pl.Int32),
+        work_location=pl.when(head & migrant).then(pl.lit("省外务工")).otherwise(pl.col("work_location")),
+        work_months=pl.when(head & migrant).then(pl.lit(10)).otherwise(pl.col("work_months")).cast(pl.Int32))
+    pl.concat([households, before], how="vertical_relaxed").write_parquet(folder / "households.parquet")
+    pl.concat([members, members_before], how="vertical_relaxed").write_parquet(folder / "members.parquet")
+    movers = members_before.filter(pl.col("work_location").is_not_null() & (pl.col("work_months") > 0))
+    m = movers.height
+    pl.DataFrame({"id_number": movers["id_number"], "reported_on": pl.Series([date(YEAR, 3, 1)] * m),
+                  "state": pl.Series(rng.choice(["返乡未外出", "已返岗", "在外务工"], m)),
+                  "place": pl.Series(["省外"] * m)}).write_parquet(folder / "migration.parquet")
+    for name in ("cadres", "pairings", "visits"):
+        (folder / f"{name}.parquet").symlink_to(pairing_folder / f"{name}.parquet")
+    for name in ("posts", "placements"):
+        (folder / f"{name}.parquet").symlink_to(employment_folder / f"{name}.parquet")
+    return folder
+
+
+def together_child(folder: Path, part: str) -> dict:
+    from fupin.engine import shocks
+    from fupin.engine.assistance import employment as E
+    from fupin.engine.assistance.rules import Ledger, evaluate
+    from fupin.engine.policy import load_policies
+
+    started = time.perf_counter()
+    frames = {name: pl.read_parquet(folder / f"{name}.parquet") for name in (
+        "households", "members", "cadres", "pairings", "visits", "posts", "placements", "events", "affected",
+        "migration")}
+    read = time.perf_counter() - started
+    f = frames
+    started = time.perf_counter()
+    counts = {}
+    if part == "together":
+        policy = load_policies()
+        ledger = Ledger(placements=f["placements"], posts=f["posts"], cadres=f["cadres"], pairings=f["pairings"],
+                        visits=f["visits"], migration=f["migration"])
+        outcome = evaluate(f["households"], f["members"], ledger, year=YEAR, policy=policy)
+        offers = E.offers(outcome.outlet, f["posts"], f["placements"], None, year=YEAR, as_of=outcome.as_of)
+        result = shocks.shock_leads("YQ1", f["events"], f["affected"], f["households"], f["members"],
+                                    migration=f["migration"], policy=policy)
+        heads = f["members"].filter((pl.col("relationship") == "户主") & (pl.col("year") == YEAR)).select(
+            "household_id", "name", "id_number")
+        leads = shocks.lead_frame(result, f["events"], f["affected"], heads)
+        counts = {"findings": outcome.findings.height, "offers": offers.height, "leads": leads.height,
+                  "unpaired": outcome.pairing.filter(pl.col("status") == "unpaired").height,
+                  "overdue": outcome.visit.filter(pl.col("status") == "overdue").height}
+    elif part == "together-without":
+        evaluate(f["households"], f["members"], Ledger(), year=YEAR, policy=load_policies())
+    else:
+        this_year = f["households"].lazy().filter(pl.col("year") == YEAR)
+        last = (f["visits"].lazy().filter(pl.col("mode") == "入户走访").group_by("household_id")
+                .agg(pl.col("visited_on").max()))
+        this_year.select("household_id", "region_code").join(last, on="household_id", how="left").collect()
+        (f["placements"].lazy().join(f["members"].lazy().filter(pl.col("year") == YEAR).select("id_number", "labour"),
+                                     on="id_number", how="inner").group_by("household_id").len().collect())
+        losses = f["affected"].lazy().group_by("household_id").agg(pl.col("loss").sum())
+        (losses.join(this_year.select("household_id", "prior_net_income"), on="household_id", how="left")
+         .filter(pl.col("loss") > pl.col("prior_net_income")).collect())
+    return {"read": read, "seconds": time.perf_counter() - started, **counts,
+            "households": frames["households"].filter(pl.col("year") == YEAR).height,
+            "pairings": f["pairings"].height, "visits": f["visits"].height, "placements": f["placements"].height,
+            "affected": f["affected"].height}
+
+
+def together_main(args) -> None:
+    folder = prepare_together(args.households, args.visits, args.placements, args.affected)
+    results, med, runs = run_parts(folder, ["together", "together-without", "together-baseline"], args.runs)
+    first = results["together"][0]
+    print(f"households {first['households']:,}, pairings {first['pairings']:,}, visits {first['visits']:,}, "
+          f"placements {first['placements']:,}, listed by the event {first['affected']:,}; runs {args.runs} "
+          "(fresh processes)")
+    print(f"  unpaired {first['unpaired']:,}, overdue visits {first['overdue']:,}, findings {first['findings']:,}, "
+          f"R10 rows {first['offers']:,}, R8 leads {first['leads']:,}")
+    print(f"R5–R8 + R10 (with R1–R4, R9):      median {med['together']:.2f} s  [{runs['together']}]  goal < 20 s")
+    print(f"R1–R4, R9 alone:                   median {med['together-without']:.2f} s  [{runs['together-without']}]")
+    print(f"baseline (three plain queries):    median {med['together-baseline']:.2f} s  [{runs['together-baseline']}]")
+    print(f"ratio to baseline {med['together'] / med['together-baseline']:.1f}×;  Parquet read (apart): "
+          f"{statistics.median(r['read'] for r in results['together']):.2f} s")
 
 
 def main() -> None:
@@ -398,13 +513,21 @@ def main() -> None:
     parser.add_argument("--visits", type=int, default=10_000_000, help="visits for --pairing")
     parser.add_argument("--employment", action="store_true", help="R7 and R10 on 1M households, 500k placements")
     parser.add_argument("--placements", type=int, default=500_000, help="placements for --employment")
+    parser.add_argument("--together", action="store_true",
+                        help="issue 13's goal: R5–R8 and R10 in one process (1M households, 1M pairings, 10M visits, "
+                             "500k placements, one event)")
+    parser.add_argument("--affected", type=int, default=300_000, help="households listed by the event for --together")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         part = args.child[1]
         run = (db_child if part.startswith("db-") else pairing_child if part.startswith("pairing")
+               else together_child if part.startswith("together")
                else employment_child if part.startswith("employment") else child)
         print(json.dumps(run(Path(args.child[0]), part)))
+        return
+    if args.together:
+        together_main(args)
         return
     if args.pairing:
         pairing_main(args)

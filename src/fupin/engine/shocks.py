@@ -143,7 +143,7 @@ def shock_leads(event_id: str, events: pl.DataFrame, affected: pl.DataFrame, hou
     event_type = events.filter(pl.col("event_id") == event_id)["type"][0]
     if migration is not None and policy is not None:
         work = _work_loss(event_id, event_type, affected, households, members, migration, policy, year,
-                          as_of or date(year, 12, 31))
+                          as_of or date(year, 12, 31), population)
         frame = frame.join(work, on="household_id", how="left")
     else:
         frame = frame.with_columns(shock_work_loss=pl.lit(None, dtype=pl.Boolean))
@@ -164,15 +164,16 @@ def shock_leads(event_id: str, events: pl.DataFrame, affected: pl.DataFrame, hou
 
 def _work_loss(event_id: str, event_type: str, affected: pl.DataFrame, households: pl.DataFrame,
                members: pl.DataFrame, migration: pl.DataFrame, policy: PolicySet, year: int,
-               as_of: date) -> pl.DataFrame:
-    """household_id, shock_work_loss (null when a part cannot be computed)."""
+               as_of: date, population: pl.DataFrame) -> pl.DataFrame:
+    """household_id, shock_work_loss (null when a part cannot be computed); ``population``: the
+    year-Y population (computed once by the caller)."""
     listed = affected.filter(pl.col("event_id") == event_id).select(
         "household_id", interrupted=pl.col("impact").fill_null("").str.contains(WORK_INTERRUPTED))
     if event_type == EPIDEMIC:
         listed = listed.with_columns(interrupted=pl.lit(True))
     before = members.filter((pl.col("year") == year - 1) & facts.living() & (pl.col("work_months") > 0)
                             & pl.col("work_location").is_not_null())
-    status = status_on(migration, as_of).collect()
+    status = status_on(migration.join(before.select("id_number"), on="id_number", how="semi"), as_of).collect()
     migrants = (before.select("household_id", "id_number").join(status, on="id_number", how="left")
                 .group_by("household_id").agg(all_idle=(pl.col("state") == IDLE_STATE).fill_null(False).all()))
     prior = households.filter(pl.col("year") == year - 1)
@@ -183,8 +184,6 @@ def _work_loss(event_id: str, event_type: str, affected: pl.DataFrame, household
              .with_columns(facts.net_income()).select("household_id", prior_net="net_income",
                                                        prior_wage="wage_income"))
     now = households.filter(pl.col("year") == year).select("household_id", "region_code")
-    population = facts.population_of(members.filter(pl.col("year") == year)).collect().select(
-        "household_id", "population")
     table = policy.frame(year, now["region_code"].unique().to_list(), needed=(), parameters=WORK_LOSS_PARAMETERS)
     frame = (listed.join(now, on="household_id", how="inner").join(population, on="household_id", how="left")
              .join(migrants, on="household_id", how="left").join(prior, on="household_id", how="left")

@@ -313,7 +313,7 @@ def evaluate(households: pl.DataFrame, members: pl.DataFrame, ledger: Ledger, *,
     placements = belongs(
         S.conformed(ledger.placements, "placements").join(posts, on="post_id", how="left")
         .with_columns(dated=pl.lit(True), lo=_c("start"), hi=_c("end"))
-    ).with_columns(in_window(first, as_of))
+    ).with_columns(in_window(first, as_of)).collect().lazy()   # read by R1–R3, R7, R9: prepared once
     p_w = placements.filter(_c("in_w"))
     dividends = belongs(S.conformed(ledger.dividends, "dividends")).with_columns(
         paid=pl.coalesce(_c("paid_on"), pl.date(_c("year"), 12, 31)))
