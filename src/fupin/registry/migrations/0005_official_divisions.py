@@ -6,18 +6,15 @@ also has the divisions; a database that already holds them is left as it is.
 
 from django.db import migrations
 
-from fupin import divisions
-
 
 def load(apps, schema_editor):
+    from fupin.registry.services.divisions import insert_official
+
     Region = apps.get_model("registry", "Region")
     if Region.objects.filter(official=True).exists():
         return
-    rows = [
-        Region(code=code, name=name, level=level, parent_id=parent, official=True, zone=divisions.zone_of(code))
-        for code, name, level, parent in divisions.table().select("code", "name", "level", "parent_code").iter_rows()
-    ]
-    Region.objects.bulk_create(rows, batch_size=5000, ignore_conflicts=True)
+    with schema_editor.connection.cursor() as cursor:
+        insert_official(cursor, Region._meta.db_table)
 
 
 class Migration(migrations.Migration):
