@@ -41,6 +41,9 @@ from tests.regions import (
     VILLAGE_C,
 )
 
+# Fixtures shared by the tests of several folders (the employment service's people and posts).
+pytest_plugins = ["tests.assistance.employment_helpers"]
+
 # The Django test database follows FUPIN_DB (SQLite by default, PostgreSQL in CI's second run).
 os.environ.setdefault("FUPIN_DB", "sqlite:///" + str(Path(__file__).resolve().parent.parent / ".test.sqlite3"))
 

@@ -28,13 +28,6 @@ def registry():
     """This module's own registry (tests/assistance/employment_helpers.py), not the two counties."""
 
 
-@pytest.fixture
-def ids():
-    people = store_people()
-    store_posts()
-    return people
-
-
 def _json(client, method: str, url: str, headers: dict, body: dict | None = None):
     if method == "get":
         return client.get(url, **headers)

@@ -28,13 +28,6 @@ from tests.scopes import EVERYWHERE
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def ids():
-    people = store_people()
-    store_posts()
-    return people
-
-
 def _ids(views) -> list[str]:
     return sorted(v.post.post_id for v in views)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
+import pytest
 
 from fupin.accounts.scoping import Scope
 from fupin.application import employment_db
@@ -71,3 +72,12 @@ def store_posts() -> None:
 def place(scope: Scope, household_id: str, id_number: str, **values):
     data = {"id_number": id_number, "start": f"{YEAR}-03-01", "mode": "公益性岗位", "service": "送工送岗", **values}
     return employment_db.record_placement(scope, household_id, data)
+
+
+@pytest.fixture
+def ids() -> dict[str, str]:
+    """The stored people of :func:`store_people` (name -> ID number) and the posts of
+    :func:`store_posts`; imported by the employment tests of the application, web and API."""
+    people = store_people()
+    store_posts()
+    return people

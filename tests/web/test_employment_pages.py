@@ -26,13 +26,6 @@ from tests.scopes import EVERYWHERE
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def ids():
-    people = store_people()
-    store_posts()
-    return people
-
-
 def _page(client, user, url: str) -> str:
     client.force_login(user)
     response = client.get(url)
