@@ -248,7 +248,11 @@ def divisions_loaded(transactional_db):
 def two_counties(db):
     """60 generated households in town 500101102 (villages TOWN + 2NN) and 20 in 涪陵区, loaded as
     an import loads them (the rows, then the region figures)."""
+    from tests.db_snapshot import replayed
     from tests.fupin_testdata import load, synth_frames
 
-    load(*synth_frames(60, TOWN))
-    load(*synth_frames(20, OTHER_COUNTY, seed=2))
+    def build():
+        load(*synth_frames(60, TOWN))
+        load(*synth_frames(20, OTHER_COUNTY, seed=2))
+
+    replayed("two_counties", build)

@@ -23,5 +23,10 @@ def registry(two_counties):
 
 @pytest.fixture
 def assessed(registry):
-    assess(2020, region=COUNTY)
-    assess(2020, region=OTHER_COUNTY)
+    from tests.db_snapshot import replayed
+
+    def build():
+        assess(2020, region=COUNTY)
+        assess(2020, region=OTHER_COUNTY)
+
+    replayed("two_counties assessed", build)

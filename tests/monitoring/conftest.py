@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.db_snapshot import replayed
 from tests.fupin_testdata import assess, load
 from tests.monitoring.monitoring_helpers import YEAR, build_registry
 from tests.scopes import EVERYWHERE
@@ -12,7 +13,7 @@ from tests.scopes import EVERYWHERE
 @pytest.fixture
 def registry(db):
     h, m, r = build_registry()
-    load(h, m, r)
+    replayed("monitoring registry", lambda: load(h, m, r))
     return h, m
 
 
