@@ -68,3 +68,21 @@ def test_leads_without_event_and_import_without_file_are_one_line(database):
     for args in (("shock", "leads", "--db", db), ("shock", "import", "--db", db)):
         out = fupin(*args, cwd=folder)
         assert out.returncode == 2 and "Traceback" not in out.stderr and out.stderr.count("\n") <= 2
+
+
+def test_households_outside_the_events_area_are_listed_one_by_one_and_still_loaded(database):
+    folder, db, chosen = database
+    tables.write_frames_xlsx(folder / "flood.xlsx", {
+        "冲击事件": pl.DataFrame([["FLOOD", "洪涝", "洪涝", "500102", "2020-07-01", ""]],
+                             schema=["事件编号", "名称", "类型", "区划范围", "开始日期", "结束日期"], orient="row"),
+        "受灾户": pl.DataFrame([["FLOOD", h, "房屋损毁", "100", ""] for h in chosen[:2]],
+                            schema=["事件编号", "户编号", "影响类型", "损失金额", "核实日期"], orient="row"),
+    })
+    out = fupin("shock", "import", "flood.xlsx", "--db", db, cwd=folder)
+    assert out.returncode == 0, out.stderr
+    assert "提示 B18：2 户不在其事件的区划范围内" in out.stdout
+    listed = [line for line in out.stdout.splitlines() if line.startswith("  ") and "事件 FLOOD" in line]
+    assert sorted(line.split("，户 ")[1].split("，")[0] for line in listed) == sorted(chosen[:2])
+    stored = table(folder / "s.sqlite3", "SELECT COUNT(*) AS n FROM monitoring_shockhousehold h JOIN "
+                   "monitoring_shockevent e ON e.id = h.event_id WHERE e.event_id = 'FLOOD'")
+    assert stored["n"][0] == 2

@@ -94,6 +94,8 @@ def test_a_household_outside_its_events_area_loads_with_the_b18_count(client, us
     page = _upload(client, shock_workbook(tmp_path / "s.xlsx", affected=[*AFFECTED, ["E2", "H4", "其他", "", ""]])
                    ).content.decode()
     assert _cell(page, "outside-area-count") == 1 and "B18" in page
+    rows = page[page.index('id="outside-area-rows"'):]
+    assert "H4" in rows[:rows.index("</table>")] and "E2" in rows[:rows.index("</table>")]   # which one, not only how many
     assert ShockHousehold.objects.within(Scope.of(users["county"])).filter(event__event_id="E2",
                                                                           household_id="H4").exists()
 

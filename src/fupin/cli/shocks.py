@@ -24,6 +24,9 @@ def _run(fn, *a, **kw):
         raise UserError(str(exc)) from None
 
 
+OUTSIDE_SHOWN = 10   # B18 rows printed; the count says how many more
+
+
 def shock_command(args) -> int:
     return {"import": _import, "leads": _leads}[args.action](args)
 
@@ -39,8 +42,12 @@ def _import(args) -> int:
           f"{out.events_updated}; households created {out.households_created}, updated {out.households_updated}; "
           f"rejected {out.rejected})")
     if out.outside_area:
-        print(f"提示 B18：{out.outside_area} 户不在其事件的区划范围内，请核实 "
+        print(f"提示 B18：{out.outside_area} 户不在其事件的区划范围内，已照常导入，请核实 "
               f"(warning B18: {out.outside_area} households lie outside their event's area)")
+        for r in out.findings.head(OUTSIDE_SHOWN).iter_rows(named=True):
+            print(f"  {r['sheet']} 第 {r['row']} 行：事件 {r['event_id']}，户 {r['household_id']}，村 {r['region_code']}")
+        if out.findings.height > OUTSIDE_SHOWN:
+            print(f"  ……另有 {out.findings.height - OUTSIDE_SHOWN} 户 (and {out.findings.height - OUTSIDE_SHOWN} more)")
     if out.rejects_path:
         print(f"退回行见 (rejected rows in)：{out.rejects_path}")
     if out.unknown_columns:

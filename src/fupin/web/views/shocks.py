@@ -22,12 +22,13 @@ from django.views.decorators.http import require_POST
 from fupin.accounts.scoping import Capability
 from fupin.application import policy as policy_provider
 from fupin.application import shocks as use
-from fupin.web import display
+from fupin.web import display, selectors
 from fupin.web.access import scope_to
 from fupin.web.forms.shocks import ShockUploadForm
 
 log = logging.getLogger(__name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+OUTSIDE_SHOWN = 50   # B18 rows listed on the page; the count says how many more
 
 
 @login_required
@@ -62,9 +63,12 @@ def shock_import(request):
             messages.error(request, _refusal(exc).replace(path.name, name))
             return redirect("web:shocks")
         rejects = outcome.rejects_path.read_bytes() if outcome.rejects_path else None
+    shown = outcome.findings.head(OUTSIDE_SHOWN)
     return render(request, "shocks/imported.html", {
         "outcome": outcome, "name": name, "xlsx": XLSX,
         "rejects": base64.b64encode(rejects).decode() if rejects else "",
+        "outside": shown.to_dicts(), "outside_more": outcome.findings.height - shown.height,
+        "names": selectors.village_names(scope, shown["region_code"].unique().to_list()),
     })
 
 
