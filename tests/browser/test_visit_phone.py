@@ -91,6 +91,16 @@ def test_a_cadre_records_a_visit_on_a_375_px_phone(paired_site, village_user, to
             if not _fits(page):
                 overflowing.append("overdue")
             page.screenshot(path=str(artifacts_dir / "visit-overdue-375.png"), full_page=True)
+            # The cadre's page, from his name in the table: his households and the account line.
+            page.click("#by-cadre a")
+            page.wait_for_load_state()
+            assert "/pairing/cadres/" in page.url and "王帮扶" in page.locator("#cadre-name").inner_text()
+            assert "13900001111" not in page.content()
+            if not _fits(page):
+                overflowing.append("cadre")
+            page.screenshot(path=str(artifacts_dir / "visit-cadre-375.png"), full_page=True)
+            page.set_viewport_size({"width": 1366, "height": 900})
+            page.screenshot(path=str(artifacts_dir / "visit-cadre-1366.png"), full_page=True)
         finally:
             browser.close()
     assert overflowing == []
