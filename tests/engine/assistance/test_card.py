@@ -261,4 +261,10 @@ def test_cadres_active_on_as_of_first_before_second_and_leaving_ends_a_pairing()
 def test_hotline_national_12317_with_its_name_and_the_invitation_to_report():
     c = one([hh()], [person()])
     assert c.hotlines == ("全国防止返贫监测和乡村振兴咨询服务热线：12317", "家庭遇到困难可随时申报")
-    assert c.footer == f"数据截至 {YEAR}-12-31　政策 national@1.0"
+    assert c.footer == f"数据截至 {YEAR}-12-31　政策 全国默认政策参数 1.0 版"
+
+
+def test_footer_names_the_policy_file_by_its_title_and_version_not_its_key():
+    # spec 5.7 "policy file and version": the card is read by the household, so the file's title.
+    c = one([hh()], [person()])
+    assert "national@" not in c.footer and "1.0 版" in c.footer

@@ -332,7 +332,8 @@ def village_cards(households: pl.DataFrame, members: pl.DataFrame, ledger: Ledge
             .sort("_hamlet_no", "hamlet", "household_id", nulls_last=True))
 
     cadre_rows = active_cadres(pairings, cadres, as_of).join(ids, on="household_id", how="semi")
-    policy_text = policy.identity_for(village)
+    # The file and version as people name them (全国默认政策参数 1.0 版), not the key national@1.0.
+    policy_text = policy.title_for(village)
     hotlines = _hotlines(policy, year, village)
 
     def grouped(frame: pl.DataFrame) -> dict[str, list[dict]]:
