@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import polars as pl
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -41,6 +41,7 @@ from fupin.io import ExchangeFormatError, report
 from fupin.io import sampling as sample_io
 from fupin.web import display, selectors
 from fupin.web.access import scope_to
+from fupin.web.downloads import XLSX, xlsx_download
 from fupin.web.forms.analytics import (
     DrawForm,
     MpiForm,
@@ -49,7 +50,6 @@ from fupin.web.forms.analytics import (
     ScenarioForm,
 )
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE = 30
 # The parameters a scenario can move that change a verdict, a category or a region figure (the
 # others — deadlines, sampling sizes — leave a scenario's comparison as it is).
@@ -112,14 +112,6 @@ def _defaults(request, scope: Scope, **extra) -> dict:
     return data
 
 
-def _xlsx(write, filename: str) -> FileResponse:
-    """A workbook written by ``write(path)`` as a download (the temporary file goes when sent)."""
-    tmp = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=True)  # noqa: SIM115 - FileResponse closes it
-    write(tmp.name)
-    tmp.seek(0)
-    return FileResponse(tmp, as_attachment=True, filename=filename, content_type=XLSX)
-
-
 def _query(data: dict, **changes) -> str:
     merged = {**{k: v for k, v in data.items() if v not in (None, "") and k != "page"}, **changes}
     return urlencode({k: v for k, v in merged.items() if v not in (None, "")})
@@ -159,7 +151,7 @@ def report_download(request):
             form.add_error(None, display.bilingual(str(exc)))
         else:
             name = f"report-{tables.region or 'all'}-{tables.year}-{tables.month:02d}.xlsx"
-            return _xlsx(lambda path: report_tables.write_monthly_report(
+            return xlsx_download(lambda path: report_tables.write_monthly_report(
                 tables, path, policy=display.policy_title(policy_provider.current().identity)), name)
     return render(request, "analytics/report.html", {"form": form}, status=400)
 
@@ -428,9 +420,9 @@ def sample_download(request, which: str):
             name = f"{'sample' if which == 'sample' else 'field-forms'}-{d['region']}-{d['year']}-{d['seed']}.xlsx"
             if which == "sample":
                 heading = report.Heading("第三方评估抽样", region=region, policy=policy_provider.current().identity)
-                return _xlsx(lambda p: sample_io.write_sample(s.strata, s.cells, s.households, p, heading), name)
+                return xlsx_download(lambda p: sample_io.write_sample(s.strata, s.cells, s.households, p, heading), name)
             heading = report.Heading("第三方评估入户调查", region=region)
-            return _xlsx(lambda p: sample_io.write_field_forms(p, s.households, s.cells, heading), name)
+            return xlsx_download(lambda p: sample_io.write_field_forms(p, s.households, s.cells, heading), name)
         form.add_error(None, error)
     return render(request, "analytics/sample.html", {"form": form}, status=400)
 

@@ -9,7 +9,6 @@ right is checked, a role without EDIT gets a 403 on a write) and writes through 
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
 
 import polars as pl
@@ -17,10 +16,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.http import (
+    content_disposition_header,
+    url_has_allowed_host_and_scheme,
+)
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
@@ -41,6 +43,7 @@ from fupin.io import report
 from fupin.registry import selectors as registry_selectors
 from fupin.web import display, selectors
 from fupin.web.access import scope_to
+from fupin.web.downloads import int_or_none, report_download
 from fupin.web.forms.assistance import MEASURE_STATUS_LABELS, MeasureForm
 
 # The coverage rules of the dashboard, in the report's order (3.11).
@@ -77,11 +80,6 @@ def status_tone(status: str | None) -> str:
     return "good" if status in _GOOD else "bad" if status in _BAD else ""
 
 
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _date(value: str | None) -> date | None:
@@ -169,7 +167,10 @@ def measure_new(request, household_id: str, year: int):
             outcome = use.record_measure(scope, household.household_id, form.measure_data(ids))
             if not outcome.errors:
                 messages.success(request, _("Measure recorded: %(subtype)s") % {"subtype": outcome.measure.subtype})
-                return redirect(_household_url(household) + "#measures")
+                back = request.GET.get("next") or ""  # the page the form was opened from (a lead's page)
+                if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+                    back = _household_url(household) + "#measures"
+                return redirect(back)
             form.show_errors(outcome.errors)
     else:
         form = MeasureForm(**kwargs)
@@ -231,7 +232,7 @@ def plans_due(request, code: str):
 # --- coverage dashboard -------------------------------------------------------------------------
 
 def _coverage_year(request, scope: Scope) -> int | None:
-    year = _int(request.GET.get("year"))
+    year = int_or_none(request.GET.get("year"))
     return year if year is not None else assessment_selectors.latest_year(scope)
 
 
@@ -347,8 +348,4 @@ def coverage_export(request, code: str):
     heading = report.Heading("帮扶覆盖未覆盖清单", f"{region.name} {area.prefix}" if region else report.region_label(area.prefix),
                              date=data.coverage["as_of"][0] if data.coverage.height else None,
                              policy=display.policy_title(policy_provider.current().identity))
-    tmp = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=True)  # noqa: SIM115 - FileResponse closes it
-    report.write_report(tmp.name, sheets, heading)
-    tmp.seek(0)
-    return FileResponse(tmp, as_attachment=True, filename=f"coverage-uncovered-{area.prefix}-{year}.xlsx",
-                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return report_download(sheets, heading, f"coverage-uncovered-{area.prefix}-{year}.xlsx")

@@ -14,7 +14,6 @@ gets a 403 on a write. Labels only are decided here.
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
 
 import polars as pl
@@ -22,7 +21,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -40,6 +38,7 @@ from fupin.io import report
 from fupin.registry import selectors as registry_selectors
 from fupin.web import display, selectors
 from fupin.web.access import scope_to
+from fupin.web.downloads import int_or_none, report_download
 from fupin.web.forms.employment import PlacementForm, PostForm
 
 STATE_LABELS = {"open": pgettext_lazy("post", "Open"), "closed": pgettext_lazy("post", "Closed"),
@@ -47,14 +46,8 @@ STATE_LABELS = {"open": pgettext_lazy("post", "Open"), "closed": pgettext_lazy("
 SEVERITY_LABELS = {"error": pgettext_lazy("finding", "Error"), "warning": pgettext_lazy("finding", "Warning")}
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 SHOWN_PER_CODE = 100
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _date(value) -> date | None:
@@ -171,7 +164,7 @@ def _region_and_year(request, scope: Scope) -> tuple[str, int | None]:
     newest stored registry year)."""
     region = (request.GET.get("region") or "").strip()
     area = scope.narrow(region or None)
-    year = _int(request.GET.get("year"))
+    year = int_or_none(request.GET.get("year"))
     if year is None or not FIRST_YEAR <= year <= LAST_YEAR:
         year = use.default_year(area)
     return area.prefix, year
@@ -236,13 +229,6 @@ def _village_column(names: dict[str, str]) -> pl.Expr:
     return pl.col("region_code").replace_strict(names, default=pl.col("region_code"), return_dtype=pl.String)
 
 
-def _xlsx(sheets: list[report.Sheet], heading: report.Heading, filename: str) -> FileResponse:
-    tmp = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=True)  # noqa: SIM115 - FileResponse closes it
-    report.write_report(tmp.name, sheets, heading)
-    tmp.seek(0)
-    return FileResponse(tmp, as_attachment=True, filename=filename, content_type=XLSX)
-
-
 @login_required
 def checks_export(request):
     scope = scope_to(request)
@@ -265,7 +251,7 @@ def checks_export(request):
                            count_unit="条")]
     heading = report.Heading("公益性岗位检查", _heading_region(scope, data.region), date=data.as_of,
                              policy=display.policy_title(policy_provider.current().identity))
-    return _xlsx(sheets, heading, f"public-posts-{data.region or 'all'}-{year}.xlsx")
+    return report_download(sheets, heading, f"public-posts-{data.region or 'all'}-{year}.xlsx")
 
 
 @login_required
@@ -325,5 +311,5 @@ def offers_export(request):
                            notes=[f"未覆盖人员 {data.uncovered} 人，其中暂无合适岗位 {data.without_post} 人。"])]
     heading = report.Heading("送工送岗", _heading_region(scope, data.region), date=data.as_of,
                              policy=display.policy_title(policy_provider.current().identity))
-    return _xlsx(sheets, heading, f"job-offers-{data.region or 'all'}-{year}.xlsx")
+    return report_download(sheets, heading, f"job-offers-{data.region or 'all'}-{year}.xlsx")
 

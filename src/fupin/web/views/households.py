@@ -38,6 +38,7 @@ from fupin.registry.models import Member, Region
 from fupin.registry.services.edits import EditRejected, StaleEdit
 from fupin.web import display, selectors
 from fupin.web.access import scope_to
+from fupin.web.downloads import int_or_none
 from fupin.web.forms.registry import HouseholdForm, MemberForm
 
 # The household's facts shown on its file (presentation: which fields, in which order).
@@ -45,18 +46,13 @@ HOUSEHOLD_FACTS = ("food_secure", "clothing_secure", "housing_grade", "water_saf
                    "monitoring_category")
 
 
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 @login_required
 def household_list(request):
     scope = scope_to(request)
     params = request.POST if request.method == "POST" else request.GET
-    year = _int(params.get("year")) or assessment_selectors.latest_year(scope)
+    year = int_or_none(params.get("year")) or assessment_selectors.latest_year(scope)
     region = (params.get("region") or "").strip()
     if region and (not region.isdigit() or len(region) > 12):
         raise Http404
@@ -148,7 +144,7 @@ def _household_context(request, household_id: str, year: int | None):
 
 @login_required
 def household_detail(request, household_id: str):
-    context = _household_context(request, household_id, _int(request.GET.get("year")))
+    context = _household_context(request, household_id, int_or_none(request.GET.get("year")))
     return render(request, "fupin/web/household_detail.html", context)
 
 

@@ -11,14 +11,12 @@ cadre fills in.
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -35,6 +33,7 @@ from fupin.monitoring.models import HARDSHIP_TYPES
 from fupin.registry import selectors as registry_selectors
 from fupin.web import display, selectors
 from fupin.web.access import scope_to
+from fupin.web.downloads import report_download
 
 GROUP_LABELS = {"monitored": gettext_lazy("Monitored household"), "poor": gettext_lazy("Household in poverty"),
                 "exited": gettext_lazy("Exited household")}
@@ -170,11 +169,7 @@ def overdue_export(request, code: str):
     region = selectors.region_of(scope, code)
     heading = report.Heading("走访超期情况", f"{region.name} {data.region}" if region else report.region_label(data.region),
                              date=data.as_of, policy=display.policy_title(policy_provider.current().identity))
-    tmp = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=True)  # noqa: SIM115 - FileResponse closes it
-    report.write_report(tmp.name, sheets, heading)
-    tmp.seek(0)
-    return FileResponse(tmp, as_attachment=True, filename=f"visits-overdue-{data.region}.xlsx",
-                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return report_download(sheets, heading, f"visits-overdue-{data.region}.xlsx")
 
 
 @login_required

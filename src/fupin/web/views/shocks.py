@@ -24,10 +24,10 @@ from fupin.application import policy as policy_provider
 from fupin.application import shocks as use
 from fupin.web import display, selectors
 from fupin.web.access import scope_to
+from fupin.web.downloads import XLSX
 from fupin.web.forms.shocks import ShockUploadForm
 
 log = logging.getLogger(__name__)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OUTSIDE_SHOWN = 50   # B18 rows listed on the page; the count says how many more
 
 

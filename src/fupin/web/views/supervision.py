@@ -35,19 +35,14 @@ from fupin.supervision.models import SOURCE_CHOICES, State
 from fupin.web import display
 from fupin.web import selectors as web_selectors
 from fupin.web.access import scope_to
+from fupin.web.downloads import XLSX, int_or_none
 from fupin.web.forms.supervision import ActionForm, EvidenceForm
 
 PAGE_SIZE = 25
 # The report's rows one level below the region shown (a village shows its own row).
 CHILD_LEVEL = {0: "county", 2: "county", 4: "county", 6: "town", 9: "village", 12: "village"}
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _region(request, scope):
@@ -69,7 +64,7 @@ def problem_list(request):
     if source not in dict(SOURCE_CHOICES):
         source = ""
     overdue = request.GET.get("overdue") == "1"
-    year = _int(request.GET.get("year"))
+    year = int_or_none(request.GET.get("year"))
     rows = selectors.problem_list(area, policy_provider.current(), as_of=clock.today(), year=year,
                                   state=None if state == "all" else state, source=source or None, overdue=overdue)
     page = Paginator(rows.to_dicts(), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -164,7 +159,7 @@ def _report(request):
     scope = scope_to(request)
     area, code = _region(request, scope)
     years = selectors.problem_years(area)
-    year = _int(request.GET.get("year")) or (years[0] if years else clock.today().year)
+    year = int_or_none(request.GET.get("year")) or (years[0] if years else clock.today().year)
     level = CHILD_LEVEL[len(area.prefix)]
     frame = supervision.ledger_report(area, policy_provider.current(), year=year, level=level, as_of=clock.today())
     return scope, area, code, year, years, level, frame
@@ -232,7 +227,7 @@ def listings(request):
     nothing (``fupin supervise progress`` and the ledger's own steps store the statuses)."""
     scope = scope_to(request, Capability.READ)
     years = selectors.listing_years(scope)
-    year = _int(request.GET.get("year")) or (years[0] if years else clock.today().year)
+    year = int_or_none(request.GET.get("year")) or (years[0] if years else clock.today().year)
     error = ""
     try:
         frame = supervision.progress(scope, policy_provider.current(), year=year, as_of=clock.today(), store=False)
@@ -254,7 +249,7 @@ def listings_add(request):
     """List areas for supervision: one by hand (code, note, target) or every region the A.1 rules
     select at a level. The use case refuses roles below the county."""
     scope = scope_to(request, Capability.EDIT)
-    year = _int(request.POST.get("year")) or clock.today().year
+    year = int_or_none(request.POST.get("year")) or clock.today().year
     target = request.POST.get("target") or None
     try:
         target_on = date.fromisoformat(target) if target else None
@@ -309,7 +304,7 @@ def ledger_sync(request):
     """B.4 for the user's region: problems raised from the data-quality errors and overdue leads,
     closed when they are gone, reopened when they come back."""
     scope = scope_to(request, Capability.ASSESS)
-    year = _int(request.POST.get("year")) or clock.today().year
+    year = int_or_none(request.POST.get("year")) or clock.today().year
     try:
         counts = supervision.sync_ledger(scope, policy_provider.current(), year=year)
     except (ValueError, PolicyError) as exc:
