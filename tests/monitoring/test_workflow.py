@@ -10,7 +10,7 @@ from django.http import Http404
 
 from fupin.accounts.scoping import Scope
 from fupin.application.policy import current as current_policy
-from tests.monitoring.monitoring_helpers import NOW, VILLAGE_A, VILLAGE_B, YEAR
+from tests.monitoring.monitoring_helpers import NOW, VILLAGE_A, YEAR
 from tests.scopes import EVERYWHERE
 
 pytestmark = pytest.mark.django_db
@@ -275,22 +275,6 @@ def test_bulk_is_all_or_nothing_and_reports_each_refusal(registry, users):
     assert "管辖范围" in result.refused[other_region.pk]
     assert set(Lead.objects.within(EVERYWHERE).filter(pk__in=ids).values_list("state", flat=True)) == {"notice", "new"}
     assert not LeadStep.objects.within(EVERYWHERE).exists()
-
-
-# --- assistance -------------------------------------------------------------------------------
-
-def test_assistance_can_be_recorded_before_the_decision(registry, users):
-    from fupin.monitoring.workflow import StepRefused, record_assistance
-
-    lead = lead_in("verified")
-    a = record_assistance(Scope.of(users["village"]), household_id="", type="health", description="协助申请大病救助",
-                          on=date(2024, 3, 4), lead_id=lead.pk)
-    assert (a.household_id, a.region_code, a.lead_id) == ("H2", VILLAGE_A, lead.pk)
-    with pytest.raises(StepRefused):
-        record_assistance(Scope.of(users["analyst"]), household_id="H2", type="health", description="x", on=date(2024, 3, 4))
-    with pytest.raises(Http404):
-        record_assistance(Scope.of(users["village_b"]), household_id="H2", type="health", description="x", on=date(2024, 3, 4))
-    assert VILLAGE_B != VILLAGE_A
 
 
 # --- the proposed category must fit the household's registration --------------------------------

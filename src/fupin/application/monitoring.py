@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
@@ -118,13 +118,6 @@ def take_bulk_step(scope: Scope, policy: PolicySet, lead_ids, action: str, *, no
 def start_elimination(scope: Scope, policy: PolicySet, household_id: str, *, now: datetime | None = None) -> Lead:
     """Start a risk elimination for a monitored household (an elimination lead; idempotent)."""
     return intake.start_elimination(scope, policy, household_id, now=now)
-
-
-def record_assistance(scope: Scope, *, household_id: str, type: str, description: str, on: date,
-                      lead_id: int | None = None):
-    """An assistance measure given to a household (before or after a decision)."""
-    return workflow.record_assistance(scope, household_id=household_id, type=type, description=description, on=on,
-                                      lead_id=lead_id)
 
 
 def propose_exits(scope: Scope, policy: PolicySet, *, year: int, household_ids: list[str] | None = None,

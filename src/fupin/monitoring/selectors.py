@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
+from django.http import Http404
 
 from fupin import divisions
 from fupin.accounts.scoping import Scope, get_scoped
@@ -76,7 +77,20 @@ def lead_steps(lead: Lead) -> list[LeadStep]:
     return list(lead.steps.order_by("at", "pk"))
 
 
+def lead_household(scope: Scope, lead: Lead) -> Household | None:
+    """The newest snapshot of the lead's household inside the scope, with its members (None: the
+    lead has no 户编号 yet, or the household is not in the scope's registry)."""
+    if not lead.household_id:
+        return None
+    try:
+        return registry_selectors.household_file(scope, lead.household_id)
+    except Http404:
+        return None
+
+
 def lead_assistance(scope: Scope, lead: Lead) -> list[Assistance]:
+    """The rows the lead page wrote before the assistance ledger (``monitoring.Assistance``, no
+    longer written: decision 0007): shown read-only for their history."""
     qs = Assistance.objects.within(scope)
     if lead.household_id:
         return list(qs.filter(Q(lead=lead) | Q(household_id=lead.household_id)).select_related("user"))

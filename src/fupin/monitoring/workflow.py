@@ -56,9 +56,7 @@ from fupin.engine import facts, rules
 from fupin.engine.policy import PolicySet
 from fupin.monitoring import clock, deadlines
 from fupin.monitoring.models import (
-    ASSISTANCE_TYPES,
     OPEN_STATES,
-    Assistance,
     Lead,
     LeadStep,
     Purpose,
@@ -460,28 +458,3 @@ def apply_bulk(scope: Scope, policy: PolicySet, lead_ids, action: str, *, now: d
             transaction.set_rollback(True)
             result.applied = []
     return result
-
-
-def record_assistance(scope: Scope, *, household_id: str, type: str, description: str, on: date,
-                      lead_id: int | None = None) -> Assistance:
-    """Record an assistance measure for a household inside the scope (before or after a decision)."""
-    if not scope.can_edit:
-        raise StepRefused("您的角色不能登记帮扶措施 (your role may not record assistance)")
-    if type not in dict(ASSISTANCE_TYPES):
-        raise StepRefused(f"未知的帮扶类型 {type} (unknown assistance type)")
-    if not (description or "").strip():
-        raise StepRefused("请填写帮扶内容 (describe the assistance)")
-    lead = None
-    if lead_id is not None:
-        lead = get_scoped(Lead.objects.all(), scope, pk=lead_id)
-        household_id = household_id or lead.household_id
-    household = Household.objects.within(scope).filter(household_id=household_id).order_by("-year").first()
-    if household is None:
-        if lead is None:
-            raise Http404("household not found in your region")
-        region, year = lead.region_code, lead.year
-    else:
-        region, year = household.region_code, household.year
-    return Assistance.objects.create(household_id=household_id or "", year=year, region_code=region, lead=lead,
-                                     type=type, description=description.strip()[:2000], date=on,
-                                     user=scope.actor)

@@ -17,5 +17,4 @@ urlpatterns = [
     path("notice/<village:village>/notice.pdf", views.notice_pdf, name="notice_pdf"),
     path("<id:pk>/", views.lead_detail, name="detail"),
     path("<id:pk>/step/", views.lead_step, name="step"),
-    path("<id:pk>/assistance/", views.assistance_add, name="assistance"),
 ]

@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy as _
 
 from fupin.engine import idnumber, matching, rules
 from fupin.monitoring.models import (
-    ASSISTANCE_TYPES,
     ELIMINATION_TYPES,
     HARDSHIP_TYPES,
 )
@@ -156,12 +155,6 @@ class BulkForm(StepForm):
         data = super().params()
         data.pop("leads", None)
         return data
-
-
-class AssistanceForm(forms.Form):
-    type = forms.ChoiceField(label=_("Assistance type"), choices=display.choices(ASSISTANCE_TYPES))
-    description = forms.CharField(label=_("Description"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
-    date = forms.DateField(label=_("Date"))
 
 
 class MatchUploadForm(forms.Form):

@@ -1,5 +1,8 @@
 """Workbench pages of the monitoring workflow. Thin: selectors read, use cases write.
 
+A lead's page shows its household's measures from the assistance ledger and links to the
+household's own "登记帮扶措施" form (same use case, checks and messages), which comes back here.
+
 Department matching from the web runs as a background job (it reads a whole county's registry
 and a file of any size); the page queues it and sends the user to the job's page.
 """
@@ -26,18 +29,18 @@ from fupin.application import monitoring
 from fupin.application import policy as policy_provider
 from fupin.engine import matching
 from fupin.engine.policy import PolicyError
-from fupin.monitoring import clock, deadlines, selectors, workflow
+from fupin.monitoring import deadlines, selectors, workflow
 from fupin.monitoring.models import Channel, Purpose, State
 from fupin.web import display, notice
 from fupin.web import selectors as web_selectors
 from fupin.web.access import scope_to
 from fupin.web.forms.monitoring import (
-    AssistanceForm,
     BulkForm,
     CadreLeadForm,
     MatchUploadForm,
     StepForm,
 )
+from fupin.web.views import assistance as assistance_views
 
 
 @login_required
@@ -65,11 +68,13 @@ def lead_detail(request, pk: int):
     scope = scope_to(request)
     lead = selectors.lead_detail(scope, pk)
     lead.clock = deadlines.clock_of(lead)
+    household = selectors.lead_household(scope, lead)
+    ledger = assistance_views.household_section(request, household) if household is not None else {}
     return render(request, "monitoring/detail.html", {
         "lead": lead, "steps": selectors.lead_steps(lead), "assistance": selectors.lead_assistance(scope, lead),
+        "household": household, "measures": ledger.get("measures", []),
         "allowed": [workflow.STEPS[a] for a in workflow.allowed_actions(scope, lead)],
-        "form": StepForm(), "assistance_form": AssistanceForm(initial={"date": clock.today()}),
-        "can_edit": scope.can_edit, "purpose_identification": lead.purpose == Purpose.IDENTIFICATION,
+        "form": StepForm(), "can_edit": scope.can_edit, "purpose_identification": lead.purpose == Purpose.IDENTIFICATION,
         "purpose_exit": lead.purpose == Purpose.EXIT,
         "village_name": web_selectors.village_names(scope, [lead.region_code]).get(lead.region_code, lead.region_code),
         "department": display.department_label(lead.kind), "evidence": display.evidence_rows(lead.evidence),
@@ -127,25 +132,6 @@ def cadre_new(request):
         except (monitoring.IntakeError, PolicyError) as exc:
             form.add_error(None, display.bilingual(str(exc)))
     return render(request, "monitoring/cadre_new.html", {"form": form}, status=400 if form.errors else 200)
-
-
-@login_required
-@require_POST
-def assistance_add(request, pk: int):
-    scope = scope_to(request)
-    lead = selectors.lead_detail(scope, pk)
-    form = AssistanceForm(request.POST)
-    if form.is_valid():
-        try:
-            monitoring.record_assistance(scope, household_id=lead.household_id, type=form.cleaned_data["type"],
-                                         description=form.cleaned_data["description"], on=form.cleaned_data["date"],
-                                         lead_id=lead.pk)
-            messages.success(request, _("Assistance recorded."))
-        except monitoring.StepRefused as exc:
-            messages.error(request, str(exc))
-    else:
-        messages.error(request, _("The assistance is incomplete."))
-    return redirect("monitoring:detail", pk=pk)
 
 
 @login_required
