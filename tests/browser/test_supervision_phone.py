@@ -58,7 +58,8 @@ def test_a_village_cadre_claims_and_records_progress_on_a_375_px_phone(ledger_si
         try:
             page = browser.new_page(viewport={"width": 375, "height": 800}, locale="zh-CN")
             _login(page, live_server.url, village_user.username)
-            # From the menu to the list, then the problem.
+            # From the menu (folded behind 菜单 on a phone) to the list, then the problem.
+            page.click("#menu-toggle")
             page.click('[data-nav="problems"]')
             page.wait_for_load_state()
             page.click(f'#problem-{ledger_site.pk} a')

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from fupin import divisions
+from fupin.accounts.roles import Role
 from fupin.accounts.scoping import Capability, scope_of
 from fupin.web import selectors
 from fupin.web.display import bilingual
@@ -55,6 +56,25 @@ NAVIGATION = (
     ("audit", _("Access log"), "web:audit", C.AUDIT, ("web:audit",)),
 )
 
+# The entries that stay one tap away on a phone (≤ 600 px), where the rest folds behind 菜单; the
+# current page's entry always shows too. Chosen by what each role does every day:
+# - village cadre: finds a household (户档), visits the households paired with him (我的帮扶户),
+#   verifies leads against their deadlines (监测预警线索); 工作台 is his village's to-do page;
+# - town official: reviews the villages' leads (town review), follows overdue visits, households;
+# - county officer: approves leads, imports and assesses (任务), follows the assistance coverage;
+# - analyst: analysis, coverage and the figures; steward: department data and its tasks;
+# - administrator: as the county officer's daily work, with the households.
+# Four entries at most: with the 菜单 button they fit one row of a 375 px screen in Chinese.
+PINNED = {
+    Role.VILLAGE: ("home", "households", "my_households", "leads"),
+    Role.TOWN: ("home", "households", "leads", "visits_overdue"),
+    Role.COUNTY: ("home", "leads", "coverage", "jobs"),
+    Role.ANALYST: ("home", "analysis", "coverage", "stats"),
+    Role.STEWARD: ("match", "jobs"),
+    Role.ADMIN: ("home", "households", "leads", "jobs"),
+}
+PINNED_DEFAULT = ("home", "households", "leads")
+
 
 def _allowed(scope, need: str) -> bool:
     return scope.can_run_jobs if need == JOBS else scope.can(need)
@@ -76,15 +96,18 @@ def _current(request) -> str:
 
 
 def navigation(request) -> dict:
-    """``nav`` (the links of the user's role), ``nav_region`` (the user's region by name), ``nav_role``."""
+    """``nav`` (the links of the user's role, each with ``pin``: shown on a phone while the menu is
+    folded), ``nav_folds`` (some entry folds away on a phone), ``nav_region`` (the user's region by
+    name), ``nav_role``."""
     try:
         scope = scope_of(getattr(request, "user", None))
     except Exception:  # noqa: BLE001 — an error page must render even when the user cannot be read
         scope = None
     if scope is None:
-        return {"nav": [], "nav_region": "", "nav_region_code": "", "nav_role": "", "nav_can_edit": False,
-                "nav_can": {}}
+        return {"nav": [], "nav_folds": False, "nav_region": "", "nav_region_code": "", "nav_role": "",
+                "nav_can_edit": False, "nav_can": {}}
     current = _current(request)
+    pinned = PINNED.get(scope.role, PINNED_DEFAULT)
     items = []
     for key, label, name, need, marks in NAVIGATION:
         if not _allowed(scope, need):
@@ -93,7 +116,7 @@ def navigation(request) -> dict:
         if url is None:
             continue
         active = any(current == m or (m.endswith(":") and current.startswith(m)) for m in marks)
-        items.append({"key": key, "label": label, "url": url, "active": active})
+        items.append({"key": key, "label": label, "url": url, "active": active, "pin": key in pinned})
     region = None
     if scope.prefix:
         try:
@@ -101,6 +124,6 @@ def navigation(request) -> dict:
         except Exception:  # noqa: BLE001 — the name is a courtesy; the page must not fail on it
             region = None
     name = region.name if region is not None else (str(_("Whole country")) if not scope.prefix else scope.prefix)
-    return {"nav": items, "nav_region": name, "nav_region_code": divisions.pad12(scope.prefix) if scope.prefix else "",
+    return {"nav": items, "nav_folds": any(not item["pin"] for item in items), "nav_region": name, "nav_region_code": divisions.pad12(scope.prefix) if scope.prefix else "",
             "nav_role": bilingual(request.user.get_role_display()), "nav_can_edit": scope.can(C.EDIT),
             "nav_can": {cap: scope.can(cap) for cap in ALL_CAPABILITIES}}
