@@ -25,6 +25,7 @@ import http.client
 import json
 import os
 import re
+import secrets
 import signal
 import socket
 import statistics
@@ -70,29 +71,34 @@ def populate(url: str, size: int) -> dict:
 
     setup(url)
     from fupin.accounts.models import User
+    from fupin.accounts.scoping import Scope
     from fupin.accounts.services import create_user, issue_token
     from fupin.registry.models import Household, Member
 
-    stored = Household.objects.filter(year=YEAR).count()
+    # The benchmark is the operator here: every read and write through the system scope.
+    everywhere = Scope.system()
+    stored = Household.objects.within(everywhere).filter(year=YEAR).count()
     if stored not in (0, size):
         raise SystemExit(f"{url} holds {stored} households, not {size}: remove it to rebuild")
     if stored == 0:
-        from fupin.assessments.services import run_assessment
+        from fupin.application import assessment
+        from fupin.application import policy as policy_provider
         from fupin.registry.services.imports import import_frames
         from fupin.synth import generate
 
         started = time.perf_counter()
         households, members, regions = generate(size, YEAR, region=COUNTY, seed=2020)
-        import_frames(households, members, regions, source="bench", source_format="synth")
+        import_frames(households, members, regions, scope=everywhere, source="bench", source_format="synth")
         del households, members
-        run_assessment(YEAR, region=COUNTY)
+        assessment.assess_year(Scope.system(COUNTY), policy_provider.current(), YEAR)
         print(f"  built {size} households in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     if not User.objects.filter(username=USERNAME).exists():
         create_user(USERNAME, "county", COUNTY, PASSWORD)
     step = max(size // SAMPLE, 1)
-    every = list(Household.objects.filter(year=YEAR).order_by("id").values_list("household_id", flat=True))
+    every = list(Household.objects.within(everywhere).filter(year=YEAR).order_by("id")
+                 .values_list("household_id", flat=True))
     ids = every[::step][:SAMPLE]
-    heads = dict(Member.objects.filter(year=YEAR, household_key__in=ids, relationship="户主")
+    heads = dict(Member.objects.within(everywhere).filter(year=YEAR, household_key__in=ids, relationship="户主")
                  .values_list("household_key", "id_number"))
     return {"token": issue_token(USERNAME), "ids": ids, "id_numbers": [heads[i] for i in ids if i in heads]}
 
@@ -111,7 +117,9 @@ class Server:
         self.log = open(log, "wb")
         env = {**os.environ, "FUPIN_DB": url, "FUPIN_STATIC_ROOT": str(DATA / "static"),
                "FUPIN_JOBS_DIR": str(DATA / "jobs"),
-               "FUPIN_QUEUE_PATH": str(DATA / f"queue_{self.port}.sqlite3")}
+               "FUPIN_QUEUE_PATH": str(DATA / f"queue_{self.port}.sqlite3"),
+               # serve refuses the public development key; a fresh one per benchmark server.
+               "FUPIN_SECRET_KEY": os.environ.get("FUPIN_SECRET_KEY") or secrets.token_urlsafe(50)}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "fupin.cli", "serve", "--db", url, "--host", "127.0.0.1",
              "--port", str(self.port), "--workers", str(workers), "--threads", str(threads)],
