@@ -16,12 +16,14 @@ fresh processes each (interpreter start, imports and reading included on both si
   header mapping, ID validation, duplicates, the join, per-household sums, policy thresholds
   per province, lead evidence, the issues (the rows returned).
 
-Prints both medians and the ratio.
+Prints both medians and the ratio, of wall time and of CPU time (user + system, all threads;
+on a shared machine the CPU figures move less with the other processes' load).
 
 ``claims``: a generated list at settlement level (``--claims`` rows: 结算日期, 单据号, 月份, one row
 per claim, several claims per person and month, 1% unknown people, 0.2% repeated 单据号) matched
 by a fresh process, rejects workbook written: rows returned and seconds (match, workbook). With
-``--before-src DIR`` (a copy of ``src`` before the change) the same is run with that code too.
+``--before-src DIR`` (a copy of ``src`` before the change) the same is run with that code too,
+here and in the scale comparison (its processes alternate with the others).
 
 ``rejects``: a rejects workbook of ``--rejects`` rows written by :func:`fupin.io.rejects.write_rejects`
 (also with ``--before-src``).
@@ -32,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -55,19 +58,21 @@ def _registry(members: int, rng) -> tuple[pl.DataFrame, pl.DataFrame]:
     county = pl.Series(rng.choice(["500101", "500102", "500103", "510104", "520102"], n))
     seq = pl.Series(np.arange(n) % 1000).cast(pl.String).str.zfill(3)
     # The sequence alone repeats every 1000 people; birth date + county make clashes rare, and
-    # the few duplicates are dropped below.
+    # the few duplicates are dropped below. The members stay in household order, as `fupin match`
+    # gets them from the database (registry.bulk.read_members: ORDER BY household_id).
     first17 = county + birth + seq
     ids = first17 + idnumber.check_characters(first17)
     member_frame = pl.DataFrame({"id_number": ids, "name": pl.Series(rng.choice(["张伟", "王芳", "李娜", "刘洋"], n)),
                                  "household_id": pl.Series(np.arange(n) // 3).cast(pl.String).str.zfill(8),
-                                 "year": pl.Series([YEAR] * n, dtype=pl.Int32)}).unique("id_number", keep="first")
+                                 "year": pl.Series([YEAR] * n, dtype=pl.Int32)}).unique("id_number", keep="first",
+                                                                                maintain_order=True)
     households = member_frame.group_by("household_id").agg(pl.col("id_number").first()).select(
         "household_id", year=pl.lit(YEAR, dtype=pl.Int32),
         region_code=pl.col("id_number").str.slice(0, 6) + pl.lit("001201"),
         registered=pl.Series(rng.random(member_frame["household_id"].n_unique()) < 0.4),
         poverty_status=pl.lit("已脱贫"), monitoring_category=pl.lit(None, dtype=pl.String),
         risk_eliminated=pl.lit(None, dtype=pl.Boolean),
-    )
+    ).sort("household_id")  # as the database gives them too (registry.bulk.read_households)
     return member_frame, households
 
 
@@ -197,14 +202,22 @@ def child_rejects(rows: int, out: str) -> dict:
     return {"rows": n, "rejects_s": time.perf_counter() - t}
 
 
+def _cpu_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _spawn(args: list[str], src: str | None = None) -> tuple[float, dict]:
+    """Wall seconds of a fresh child process and its output; its CPU seconds (user + system,
+    all threads) are in the output as ``cpu_s``: less moved by other processes on the machine."""
     env = dict(os.environ)
     if src:
         env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), _cpu_children()
     done = subprocess.run([sys.executable, __file__, "--child", *args], env=env, capture_output=True, text=True,
                           check=True)
-    return time.perf_counter() - t, json.loads(done.stdout.strip().splitlines()[-1])
+    seconds = time.perf_counter() - t
+    return seconds, {**json.loads(done.stdout.strip().splitlines()[-1]), "cpu_s": _cpu_children() - cpu}
 
 
 def main() -> None:
@@ -228,18 +241,30 @@ def main() -> None:
         t0 = time.perf_counter()
         paths = [str(p) for p in generate(args.rows, args.members)]
         print(f"data: {args.rows:,} claim rows, {args.members:,} members (ready in {time.perf_counter() - t0:.1f} s)")
-        base, meas = [], []
+        base, meas, before = [], [], []
         for _ in range(args.runs):
-            seconds, _out = _spawn(["baseline", *paths[:2]])
-            base.append(seconds)
+            # Alternating, so that the processes compared share the machine's load.
+            seconds, out = _spawn(["baseline", *paths[:2]])
+            base.append((seconds, out["cpu_s"]))
             seconds, result = _spawn(["measured", *paths])
-            meas.append(seconds)
-        b, m = statistics.median(base), statistics.median(meas)
-        print(f"baseline process (read + plain Polars join + sum), median of {args.runs}: {b:.2f} s")
+            meas.append((seconds, result["cpu_s"]))
+            if args.before_src:
+                seconds, previous = _spawn(["measured", *paths], args.before_src)
+                before.append((seconds, previous["cpu_s"]))
+        median = lambda xs, i: statistics.median(x[i] for x in xs)
+        runs = lambda xs: ", ".join(f"{x[0]:.2f}" for x in xs)
+        b, m, b_cpu, m_cpu = median(base, 0), median(meas, 0), median(base, 1), median(meas, 1)
+        print(f"baseline process (read + plain Polars join + sum), median of {args.runs}: {b:.2f} s ({runs(base)}); "
+              f"CPU {b_cpu:.2f} s")
+        if before:
+            counts = ("leads", "rejected", "matched_rows")
+            print(f"fupin match process with --before-src, median of {args.runs}: {median(before, 0):.2f} s "
+                  f"({runs(before)}), ratio {median(before, 0) / b:.2f}x; CPU {median(before, 1):.2f} s, ratio "
+                  f"{median(before, 1) / b_cpu:.2f}x; same counts: {all(previous[k] == result[k] for k in counts)}")
         print(f"fupin match process (read, validate, duplicates, join, thresholds, evidence, issues), "
-              f"median of {args.runs}: {m:.2f} s")
-        print(f"ratio: {m / b:.2f}x   leads {result['leads']:,}, rows returned {result['rejected']:,}, "
-              f"matched rows {result['matched_rows']:,}")
+              f"median of {args.runs}: {m:.2f} s ({runs(meas)}); CPU {m_cpu:.2f} s")
+        print(f"ratio: {m / b:.2f}x (CPU {m_cpu / b_cpu:.2f}x)   leads {result['leads']:,}, "
+              f"rows returned {result['rejected']:,}, matched rows {result['matched_rows']:,}")
     if args.only in (None, "claims"):
         paths = [str(p) for p in generate_claims(args.claims)]
         out = str(DATA / "settlements.rejects.xlsx")

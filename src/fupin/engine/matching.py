@@ -237,8 +237,8 @@ def _map_headers(frame: pl.DataFrame, layout: Layout, source: str) -> tuple[dict
 
 
 def _text(expr: pl.Expr) -> pl.Expr:
-    text = expr.cast(pl.String).str.strip_chars()
-    return pl.when(text == "").then(None).otherwise(text)
+    """The cell's text without surrounding white space; null when nothing is left."""
+    return expr.cast(pl.String).str.strip_chars().replace("", None)
 
 
 def _money(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
@@ -274,12 +274,47 @@ class _Check:
     en: pl.Expr | str
 
 
-def _by_distinct(frame: pl.DataFrame, source: str, parse, name: str) -> pl.DataFrame:
-    """``parse`` applied to each distinct value of ``source`` (a list holds few distinct months
-    or dates over many rows), joined back as ``name``."""
-    distinct = frame.select(pl.col(source).unique().alias("_v"))
-    lookup = distinct.with_columns(parse(pl.col("_v")).alias(name)).rename({"_v": source})
-    return frame.join(lookup, on=source, how="left", nulls_equal=True)
+def _by_distinct(frame: pl.DataFrame, source: str, parse, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
+    """``parse`` and the emptiness test applied to each distinct value of ``source`` once (a
+    list holds few distinct months or dates over many rows): the parsed value and whether the
+    cell is filled in (``_text`` not null), as expressions over the rows.
+
+    The rows look their value up (no join: the frame is not copied and keeps its order); a cell
+    is empty when null or when its text is one of the blank distinct values.
+    """
+    text = pl.col(source).cast(pl.String)
+    table = frame.select(text.unique().drop_nulls().alias("_v")).with_columns(
+        parse(pl.col("_v")).alias("_parsed"), _text(pl.col("_v")).is_null().alias("_blank"))
+    parsed = text.replace_strict(table["_v"], table["_parsed"], default=None, return_dtype=dtype)
+    blanks = table.filter(pl.col("_blank"))["_v"]
+    present = pl.col(source).is_not_null()
+    return parsed, (present & ~text.is_in(blanks.implode()) if blanks.len() else present)
+
+
+def _months_by_distinct(frame: pl.DataFrame, source: str, name: str) -> tuple[pl.Expr, list[pl.Expr]]:
+    """A month column parsed per distinct value: the expression of each row's place among the
+    distinct values (a cast to an Enum of them, a third of a ``replace_strict``), to be computed
+    as ``_{name}_place``, and the expressions that then take ``name`` ("2024-03" or null),
+    ``_{name}_filled`` (the cell is not empty) and ``_{name}_year`` from the small table of
+    distinct values by that place."""
+    text = pl.col(source).cast(pl.String)
+    distinct = frame.select(text.unique().drop_nulls()).to_series()
+    table = pl.DataFrame({"_v": distinct}).with_columns(_parsed=_parse_month(pl.col("_v"))).with_columns(
+        _filled=_text(pl.col("_v")).is_not_null(), _year=pl.col("_parsed").str.slice(0, 4).cast(pl.Int64, strict=False))
+    place = pl.col(f"_{name}_place")
+    return text.cast(pl.Enum(distinct)).to_physical().alias(f"_{name}_place"), [
+        pl.lit(table["_parsed"]).gather(place).alias(name),
+        pl.lit(table["_filled"]).gather(place).fill_null(False).alias(f"_{name}_filled"),
+        pl.lit(table["_year"]).gather(place).alias(f"_{name}_year"),
+    ]
+
+
+def _parse_month(text: pl.Expr) -> pl.Expr:
+    """2024-03, 2024/3, 2024.03, 202403, 2024年3月 → "2024-03"; anything else null."""
+    groups = _text(text).str.extract_groups(r"^(\d{4})\s*[-/.年]?\s*(\d{1,2})\s*月?$")
+    y = groups.struct.field("1").cast(pl.Int32, strict=False)
+    m = groups.struct.field("2").cast(pl.Int32, strict=False)
+    return pl.when(m.is_between(1, 12)).then(pl.format("{}-{}", y, m.cast(pl.String).str.zfill(2)))
 
 
 _DATE = r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[\sT]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?)?$"
@@ -303,6 +338,11 @@ def _typed(raw: pl.DataFrame, layout: Layout, mapping: dict[str, str], year: int
         exprs.append(pl.col(header).alias(f"raw_{name}"))
     frame = raw.select(exprs).with_columns(pl.col("raw_id_number").cast(pl.String))
     parsed: list[pl.Expr] = [_text(pl.col("raw_name")).alias("name")]
+    # Whether a cell is filled in, where it is cheaper than ``_text`` over every row: a column
+    # parsed as ``_text`` itself is filled in where it is not null; a column parsed per
+    # distinct value has the test done on those.
+    filled: dict[str, pl.Expr] = {"name": pl.col("name").is_not_null()}
+    then: list[pl.Expr] = []  # computed from ``parsed`` (one with_columns each: their expressions run in parallel)
     for name, col in cols.items():
         if name not in mapping or col.kind in ("id_number",) or name == "name":
             continue
@@ -315,34 +355,37 @@ def _typed(raw: pl.DataFrame, layout: Layout, mapping: dict[str, str], year: int
             whole = pl.when(number == number.floor()).then(number.cast(pl.Int64))
             parsed.append((source.cast(pl.Int64) if dtype.is_integer() else whole).alias(name))
         elif col.kind == "month":
-            # An extract holds a handful of distinct months over millions of rows: parse those.
-            months = frame.select(source.cast(pl.String).unique().alias("_m"))
-            groups = _text(pl.col("_m")).str.extract_groups(r"^(\d{4})\s*[-/.年]?\s*(\d{1,2})\s*月?$")
-            y = groups.struct.field("1").cast(pl.Int32, strict=False)
-            m = groups.struct.field("2").cast(pl.Int32, strict=False)
-            months = months.with_columns(
-                pl.when(m.is_between(1, 12)).then(pl.format("{}-{}", y, m.cast(pl.String).str.zfill(2))).alias("_parsed"))
-            lookup = dict(zip(months["_m"].to_list(), months["_parsed"].to_list(), strict=True))
-            parsed.append(source.cast(pl.String).replace_strict(lookup, default=None, return_dtype=pl.String)
-                          .alias(name))
+            # An extract holds a handful of distinct months over millions of rows: each is parsed
+            # once, and every row takes its own by the value's place among the distinct ones.
+            place, from_place = _months_by_distinct(frame, f"raw_{name}", name)
+            parsed.append(place)
+            then.extend(from_place)
+            filled[name] = pl.col(f"_{name}_filled")
         elif col.kind == "code":
             lookup = {schema.normalize_text(c): c for c in col.codes}
             parsed.append(_text(source).str.replace_all(r"\s", "").replace_strict(lookup, default=None).alias(name))
-        elif col.kind != "date":
-            parsed.append(_text(source).alias(name))
-    frame = frame.with_columns(parsed)
-    if "settled_on" in mapping:
-        dtype = frame.schema["raw_settled_on"]
-        if dtype in (pl.Date, pl.Datetime):
-            frame = frame.with_columns(settled_on=pl.col("raw_settled_on").cast(pl.Date))
+        elif col.kind == "date":
+            if dtype in (pl.Date, pl.Datetime):
+                parsed.append(source.cast(pl.Date).alias(name))
+            else:
+                date, filled[name] = _by_distinct(frame, f"raw_{name}", _parse_date, pl.Date)
+                parsed.append(date.alias(name))
         else:
-            frame = _by_distinct(frame, "raw_settled_on", _parse_date, "settled_on")
+            parsed.append(_text(source).alias(name))
+            filled[name] = pl.col(name).is_not_null()
+    frame = frame.with_columns(parsed)
+    if then:
+        frame = frame.with_columns(then)
     checks: list[_Check] = []
     has = lambda n: n in mapping  # noqa: E731
     def present(n: str) -> pl.Expr:
         # A number is there when it is not null: no need to write millions of them as text.
         raw_col = pl.col(f"raw_{n}")
-        return raw_col.is_not_null() if frame.schema[f"raw_{n}"].is_numeric() else _text(raw_col).is_not_null()
+        if frame.schema[f"raw_{n}"].is_numeric():
+            return raw_col.is_not_null()
+        if n == "id_number":
+            return ~pl.col("_id_empty")  # tested on the rows not in the registry, by _resolve_ids
+        return filled[n] if n in filled else _text(raw_col).is_not_null()
 
     value = lambda n: pl.col(f"raw_{n}").cast(pl.String)  # noqa: E731
     for name, col in cols.items():
@@ -359,11 +402,11 @@ def _typed(raw: pl.DataFrame, layout: Layout, mapping: dict[str, str], year: int
         if col.kind == "id_number":
             msgs_zh = {k: v[0] for k, v in idnumber.MESSAGES.items()}
             msgs_en = {k: v[1] for k, v in idnumber.MESSAGES.items()}
-            bad = ~pl.col("id_status").is_in(idnumber.LOADABLE) & present(name)
+            bad = pl.col("_id_invalid")  # not loadable and not empty, from _resolve_ids
             checks.append(_Check(
                 "D02", header, bad, value(name),
-                pl.col("id_status").replace_strict(msgs_zh, default="证件号码错误"),
-                pl.col("id_status").replace_strict(msgs_en, default="invalid ID number"),
+                pl.col("id_status").cast(pl.String).replace_strict(msgs_zh, default="证件号码错误"),
+                pl.col("id_status").cast(pl.String).replace_strict(msgs_en, default="invalid ID number"),
             ))
         elif col.kind in ("money", "int", "year"):
             bad = present(name) & pl.col(name).is_null()
@@ -391,7 +434,7 @@ def _typed(raw: pl.DataFrame, layout: Layout, mapping: dict[str, str], year: int
     period_year = pl.lit(None, dtype=pl.Int64)
     period = pl.lit(None, dtype=pl.String)
     if has("month"):
-        period_year = pl.col("month").str.slice(0, 4).cast(pl.Int64, strict=False)
+        period_year = pl.col("_month_year")
         period = pl.col("month")
     if has("year"):
         period_year = period_year.fill_null(pl.col("year"))
@@ -419,32 +462,69 @@ def _typed(raw: pl.DataFrame, layout: Layout, mapping: dict[str, str], year: int
 
 
 def _resolve_ids(frame: pl.DataFrame, registry: pl.DataFrame) -> pl.DataFrame:
-    """Every row's canonical ID number, its status and its registry person (``household_id``,
-    ``registry_name`` and ``_member``, the person's position in ``registry``; null when not in it).
+    """Every row's canonical ``id_number``, its ``id_status`` and its registry person
+    ``_member`` (the person's position in ``registry``; null when not in it) with the person's
+    ``registry_name``, and the two ID checks' flags: ``_id_empty`` (D01) and ``_id_invalid``
+    (D02: not loadable, not empty).
 
     The registry holds only canonical, valid ID numbers (the importer keeps an ID only when it
     loads, :mod:`fupin.io.reader`), so a row whose text is exactly a registry ID is valid as it
-    is: one join settles most rows, and only the rest (not in the registry, or written another
-    way: 15 digits, a lower-case x, spaces) is parsed, each distinct value once.
+    is: one join of the ID column alone settles most rows, and only the rest (not in the
+    registry, or written another way: 15 digits, a lower-case x, spaces) is parsed, each
+    distinct value once, and written into its rows' places. The frame itself is never joined
+    (a join copies every column); the name comes with the join (in parallel, where a gather
+    afterwards would take a core alone), the household is taken by ``_member`` where needed.
     """
-    exact = registry.rename({"id_number": "raw_id_number"})
+    n = frame.height
+    exact = registry.select("_member", "registry_name", raw_id_number="id_number")
+    blank = exact["raw_id_number"].str.contains(r"^\s*$")
+    if blank.any():
+        # A registry ID that is blank is no match: the row's empty ID is reported (D01).
+        exact = exact.filter(~blank)
     # Row order is kept: the sums per household add the amounts in the file's order.
-    joined = frame.join(exact, on="raw_id_number", how="left", maintain_order="left")
-    found = pl.col("_member").is_not_null()
-    rest = joined.filter(~found)["raw_id_number"].unique()
-    parsed = idnumber.parse(rest, as_of=None)
-    checked = pl.DataFrame({"raw_id_number": rest, "_id": parsed["id_number"], "_status": parsed["id_status"]})
-    checked = checked.join(
-        registry.select(_id="id_number", _household="household_id", _registry_name="registry_name",
-                        _member2="_member"), on="_id", how="left")
-    joined = joined.join(checked, on="raw_id_number", how="left", nulls_equal=True, maintain_order="left")
-    return joined.with_columns(
-        id_number=pl.when(found).then(pl.col("raw_id_number")).otherwise(pl.col("_id")),
-        id_status=pl.when(found).then(pl.lit(idnumber.OK)).otherwise(pl.col("_status")),
-        household_id=pl.coalesce("household_id", "_household"),
-        registry_name=pl.when(found).then(pl.col("registry_name")).otherwise(pl.col("_registry_name")),
-        _member=pl.coalesce("_member", "_member2"),
-    ).drop("_id", "_status", "_household", "_registry_name", "_member2")
+    keys = frame.select("raw_id_number").join(exact, on="raw_id_number", how="left", maintain_order="left")
+    if keys.height != n:  # an ID held by two registry persons: the positions are needed below
+        keys = frame.select("raw_id_number").with_row_index("_pos").join(
+            exact, on="raw_id_number", how="left", maintain_order="left")
+    else:
+        keys = keys.with_columns(_pos=pl.int_range(n, dtype=pl.UInt32))
+    found = keys["_member"].is_not_null()
+    rest = keys.filter(~found).select("_pos", "raw_id_number")
+    distinct = rest["raw_id_number"].unique()
+    parsed = idnumber.parse(distinct, as_of=None)
+    checked = pl.DataFrame({"raw_id_number": distinct, "_id": parsed["id_number"], "_status": parsed["id_status"]})
+    checked = checked.with_columns(_empty=_text(pl.col("raw_id_number")).is_null()).with_columns(
+        _invalid=~pl.col("_status").is_in(idnumber.LOADABLE) & ~pl.col("_empty"),
+    )
+    # Only a number written another way (its canonical form is not its text) can still be a
+    # registry ID, the text itself was none: those few are looked up, not the whole registry.
+    other = checked.filter(pl.col("_id").is_not_null() & (pl.col("_id") != pl.col("raw_id_number")))
+    people = registry.select("_member", "registry_name", _id="id_number")
+    people = people.join(other.select("_id").unique(), on="_id", how="semi") if other.height else people.clear()
+    checked = checked.join(people, on="_id", how="left", maintain_order="left")
+    rest = rest.join(checked, on="raw_id_number", how="left", nulls_equal=True, maintain_order="left")
+    if keys.height == n and rest.height == n - found.sum():
+        status = pl.Enum(sorted({idnumber.OK, *rest["_status"].drop_nulls().unique()}))
+        # Each row one registry person at most (always, for a registry of unique ID numbers).
+        pos = rest["_pos"]
+        resolved = pl.DataFrame([
+            keys["_member"].scatter(pos, rest["_member"]),
+            keys["registry_name"].scatter(pos, rest["registry_name"]),
+            frame["raw_id_number"].alias("id_number").scatter(pos, rest["_id"]),
+            # A category per row, not a text: only the rows with a D02 read it, for the message.
+            pl.Series("id_status", [idnumber.OK], status).new_from_index(0, n).scatter(pos, rest["_status"].cast(status)),
+            pl.Series("_id_empty", [False]).new_from_index(0, n).scatter(pos, rest["_empty"]),
+            pl.Series("_id_invalid", [False]).new_from_index(0, n).scatter(pos, rest["_invalid"]),
+        ])
+        return frame.hstack(resolved)
+    # An ID number held by two registry persons: the row counts for each, as a join would.
+    matches = pl.concat([
+        keys.filter(found).select("_pos", "_member", "registry_name", id_number="raw_id_number",
+                                  id_status=pl.lit(idnumber.OK), _id_empty=pl.lit(False), _id_invalid=pl.lit(False)),
+        rest.select("_pos", "_member", "registry_name", id_number="_id", id_status="_status", _id_empty="_empty",
+                    _id_invalid="_invalid"),
+    ], how="vertical_relaxed").sort("_pos", maintain_order=True)
+    return frame[matches["_pos"]].hstack(matches.drop("_pos"))
 
 
 def _repeated_person_periods(valid: pl.DataFrame) -> pl.Series:
@@ -460,15 +540,20 @@ def _repeated_person_periods(valid: pl.DataFrame) -> pl.Series:
     periods = valid["period"].unique().drop_nulls().sort()
     if periods.len() > 40 or valid.height == 0:
         return valid.select(pl.struct("id_number", "period").is_duplicated()).to_series()
-    code = valid["period"].replace_strict(periods, list(range(periods.len())), default=0, return_dtype=pl.Int64)
-    known = valid["_member"].is_not_null().to_numpy()
-    index = valid["_member"].fill_null(0).cast(pl.Int64).to_numpy()
-    bits = np.ldexp(1.0, code.to_numpy())
-    size = int(index.max()) + 1
-    total = np.bincount(index[known], weights=bits[known], minlength=size)
-    count = np.bincount(index[known], minlength=size)
+    # Each period's place among the distinct ones (a cast to an Enum of them: a third of a
+    # replace_strict over a 10M-row list).
+    code = valid["period"].cast(pl.Enum(periods)).to_physical().fill_null(0)
+    member = valid["_member"]
+    known = member.is_not_null().to_numpy()
+    # The rows of no registry person are counted in a bin of their own (not copied out first);
+    # their answer is the exact grouping below.
+    outside_bin = int(member.max() or 0) + 1
+    index = member.fill_null(outside_bin).to_numpy()
+    bits = np.ldexp(1.0, code.to_numpy().astype(np.int32))
+    total = np.bincount(index, weights=bits, minlength=outside_bin + 1)
+    count = np.bincount(index, minlength=outside_bin + 1)
     repeated_person = np.bitwise_count(total.astype(np.uint64)) != count
-    candidate = np.where(known, repeated_person[index], False)
+    candidate = repeated_person[index]
     if not known.all():
         outside = valid.filter(pl.Series(~known)).select(pl.struct("id_number", "period").is_duplicated())
         candidate[~known] = outside.to_series().to_numpy()
@@ -541,12 +626,38 @@ def _policy_columns(policy: PolicySet, year: int, households: pl.DataFrame, para
     )
 
 
-def _household_measures(kind: str, rows: pl.DataFrame) -> pl.DataFrame:
-    """Per household: the measures the trigger reads."""
+def _household_codes(household_id: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """One number per registry member's household (null where there is none), and the
+    households by number: grouping a list's rows by the number costs half of grouping them by
+    the household's text. The registry read from the database comes sorted by household, where
+    the number is the run's; otherwise the household's place among the distinct ones (an Enum of
+    this registry's own: nothing is added to a process-wide cache)."""
+    if household_id.is_sorted():
+        codes, by_code = household_id.rle_id(), household_id.rle().struct.field("value")
+    else:
+        by_code = household_id.unique().drop_nulls()
+        codes = household_id.cast(pl.Enum(by_code)).to_physical()
+    codes = pl.select(pl.when(household_id.is_not_null()).then(codes.cast(pl.UInt32))).to_series().alias("_hh")
+    return codes, by_code.alias("household_id")
+
+
+def _with_households(per_household: pl.DataFrame, hh: pl.DataFrame, by_code: pl.Series) -> pl.DataFrame:
+    """The households' columns next to their sums. The registry from the database gives the
+    households and the members both sorted by household: when the households are exactly the
+    numbered ones, household ``_hh`` is row ``_hh`` and no join is needed."""
+    if hh.height == by_code.len() and hh["household_id"].equals(by_code, check_names=False):
+        return per_household.with_columns(hh.drop("household_id")[per_household["_hh"]])
+    return per_household.join(hh, on="household_id", how="left")
+
+
+def _household_measures(kind: str, rows: pl.DataFrame, by_code: pl.Series) -> pl.DataFrame:
+    """Per household (``_hh``, and its ``household_id``): the measures the trigger reads, summed
+    in the rows' order."""
     # The list of periods is evidence, built later for the lead households only: a sorted list
     # per household over a 10M-row extract costs more than the whole match.
     measures = rules.trigger(kind).measures(set(rows.columns))
-    return rows.group_by("household_id").agg(pl.len().alias("rows"), *measures)
+    per = rows.group_by("_hh").agg(*(measures or [pl.len().alias("rows")]))
+    return per.with_columns(household_id=by_code.gather(per["_hh"]))
 
 
 def match_department(raw: pl.DataFrame, *, kind: str, year: int, members: pl.DataFrame,
@@ -573,6 +684,8 @@ def match_department(raw: pl.DataFrame, *, kind: str, year: int, members: pl.Dat
     registry_members = members.filter(pl.col("year") == year).select(
         "id_number", "household_id", registry_name="name").with_row_index("_member")
     frame = _resolve_ids(frame, registry_members)
+    # The person's household is taken by position where needed (no join).
+    registry_household = registry_members["household_id"]
 
     # Every check's flag in one pass; the issues are then built from the flagged rows alone.
     flags = [f"_check{i}" for i in range(len(checks))]
@@ -581,7 +694,15 @@ def match_department(raw: pl.DataFrame, *, kind: str, year: int, members: pl.Dat
     ).with_columns(_bad=pl.any_horizontal(flags))
     flagged = frame.filter(pl.col("_bad"))
     issues = [_issue(flagged, pl.col(f), c.code, c.column, c.value, c.zh, c.en) for c, f in zip(checks, flags, strict=True)]
-    valid = frame.drop(flags).filter(~pl.col("_bad")).drop("_bad")
+    # Only the columns read from here on go through the filter (the raw text of the ID and of the
+    # document number for the issues; the parsed values; the person).
+    keep = ["_sheet", "_row", "raw_id_number", *(["raw_document_no"] if "document_no" in mapping else []),
+            "name", "id_number", "period", *[c for c in ("settled_on", "document_no") if c in mapping],
+            *measure_names, "_member", "registry_name"]
+    valid = frame.select(*keep, "_bad")
+    valid = valid.filter(~pl.col("_bad")).drop("_bad") if flagged.height else valid.drop("_bad")
+    household_codes, households_by_code = _household_codes(registry_household)
+    valid = valid.with_columns(_hh=household_codes.gather(valid["_member"]))
 
     if claim_level:
         if "document_no" in mapping:
@@ -597,7 +718,7 @@ def match_department(raw: pl.DataFrame, *, kind: str, year: int, members: pl.Dat
     issues.extend(dup_issues)
 
     id_header = mapping["id_number"]
-    unmatched = pl.col("household_id").is_null()
+    unmatched = pl.col("_hh").is_null()
     issues.append(_issue(
         valid, unmatched, "D09", id_header, pl.col("raw_id_number"),
         pl.format("证件号码 {} 在 {} 年的登记册（您的管辖范围内）中找不到；请核对号码，或先把该户录入登记册",
@@ -605,9 +726,13 @@ def match_department(raw: pl.DataFrame, *, kind: str, year: int, members: pl.Dat
         pl.format("ID number {} is not in the registry of {} (within your region); check it or register the household first",
                   _mask(pl.col("id_number")), pl.lit(year)),
     ))
-    matched = valid.filter(~unmatched).with_columns(
+    # The valid rows are not copied into a frame of the matched ones (a tenth of the time over a
+    # large list): the unmatched rows (household number null) stay, their name_differs is null
+    # (no D10), their group is dropped after the sums and no lead takes them.
+    matched = valid.with_columns(
         name_differs=pl.col("name").is_not_null() & (pl.col("name") != pl.col("registry_name"))
     )
+    matched_rows = matched.height - matched.select(unmatched.sum()).item()
     issues.append(_issue(
         matched, pl.col("name_differs"), "D10", mapping["name"], pl.col("name"),
         pl.format("文件中的姓名与登记册（{}）不一致，已按证件号码匹配，请核实", pl.col("registry_name")),
@@ -618,7 +743,8 @@ def match_department(raw: pl.DataFrame, *, kind: str, year: int, members: pl.Dat
     hh = households.lazy().filter(pl.col("year") == year).select(
         "household_id", "region_code", "registered", "poverty_status", "monitoring_category", "risk_eliminated",
     ).collect()
-    per_household = _household_measures(kind, matched).join(hh, on="household_id", how="left")
+    per_household = _household_measures(kind, matched, households_by_code).filter(pl.col("_hh").is_not_null())
+    per_household = _with_households(per_household, hh, households_by_code)
     per_household = _policy_columns(policy, year, per_household, layout.parameters)
     # Leads go only to households that could become monitoring objects (rules.md section 2).
     eligible = ~facts.currently_monitored() & ~facts.in_poverty()
@@ -626,7 +752,12 @@ def match_department(raw: pl.DataFrame, *, kind: str, year: int, members: pl.Dat
     evidence_cols = trigger.evidence()
     per_household = per_household.with_columns(triggered=trigger.expression().fill_null(False), eligible=eligible)
     lead_households = per_household.filter(pl.col("triggered") & pl.col("eligible"))
-    lead_rows = matched.join(lead_households.select("household_id"), on="household_id", how="semi")
+    # The lead households' rows, by their numbers (a mask, not a join over every matched row).
+    none = households_by_code.len()  # the unmatched rows' place: never a lead
+    is_lead = np.zeros(none + 1, dtype=bool)
+    is_lead[lead_households["_hh"].to_numpy()] = True
+    lead_rows = matched.filter(pl.Series(is_lead[matched["_hh"].fill_null(none).to_numpy()]))
+    lead_rows = lead_rows.with_columns(household_id=registry_household.gather(lead_rows["_member"]))
     periods = lead_rows.group_by("household_id").agg(pl.col("period").unique().sort().alias("periods"))
     lead_households = lead_households.join(periods, on="household_id", how="left")
 
@@ -666,7 +797,7 @@ def match_department(raw: pl.DataFrame, *, kind: str, year: int, members: pl.Dat
         "invalid": flagged.height,
         "duplicates": sum(i.height for i in dup_issues),
         "unmatched": issue_frame.select((pl.col("code") == "D09").sum()).item(),
-        "matched_rows": matched.height,
+        "matched_rows": matched_rows,
         "households": per_household.height,
         "triggered": per_household.select(pl.col("triggered").sum()).item(),
         "not_eligible": per_household.select((pl.col("triggered") & ~pl.col("eligible")).sum()).item(),
