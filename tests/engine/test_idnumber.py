@@ -93,3 +93,9 @@ def test_age_in_whole_years_with_29_february_completing_on_1_march(birth, as_of,
 
 def test_mask_keeps_only_four_leading_and_trailing_characters():
     assert idnumber.mask("11010519491231002X") == "1101**********002X"
+
+
+@pytest.mark.parametrize("value", ["500101198001011234", "50010119800101123X", "500101800101123", "abc", "", None])
+def test_mask_expr_masks_a_column_as_mask_masks_one_value(value):
+    got = pl.select(idnumber.mask_expr(pl.lit(value, dtype=pl.String))).item()
+    assert got == (value if value in (None, "") else idnumber.mask(value))

@@ -149,8 +149,7 @@ def default_year(scope: Scope, on: date | None = None) -> int | None:
 
 
 def _masked(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.with_columns(pl.col("id_number").map_elements(idnumber.mask, return_dtype=pl.String,
-                                                               skip_nulls=True))
+    return frame.with_columns(idnumber.mask_expr(pl.col("id_number")))
 
 
 @dataclass

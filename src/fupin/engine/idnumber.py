@@ -213,3 +213,11 @@ def mask(id_number: str | None) -> str:
     if not id_number:
         return ""
     return id_number[:4] + "*" * max(len(id_number) - 8, 0) + id_number[-4:]
+
+
+def mask_expr(id_number: pl.Expr) -> pl.Expr:
+    """:func:`mask` as a column expression (null stays null, empty stays empty)."""
+    hidden = (id_number.str.len_chars().cast(pl.Int64) - 8).clip(lower_bound=0)   # unsigned 3 - 8 would wrap
+    stars = pl.when(hidden > 0).then(pl.lit("*" * 64).str.slice(0, hidden)).otherwise(pl.lit(""))
+    return (pl.when(id_number.is_null() | (id_number == "")).then(id_number)
+            .otherwise(id_number.str.slice(0, 4) + stars + id_number.str.slice(-4, 4)))

@@ -24,6 +24,7 @@ from datetime import date
 
 import polars as pl
 
+from fupin.engine import idnumber
 from fupin.engine.assistance import schema as S
 from fupin.engine.rules.base import WARNING
 
@@ -84,11 +85,6 @@ def limit_for(table_text: str | float | None, rank: str | None) -> int | None:
     table = json.loads(table_text)
     value = table.get(rank or "", next((table[k] for k in DEFAULT_RANKS if k in table), None))
     return None if value is None else int(value)
-
-
-def mask_id(expr: pl.Expr) -> pl.Expr:
-    """Section 0 masking: first 4 + 10 ``*`` + last 4."""
-    return pl.when(expr.is_not_null()).then(expr.str.slice(0, 4) + pl.lit("*" * 10) + expr.str.slice(-4, 4))
 
 
 @dataclass
@@ -208,7 +204,7 @@ def evaluate_pairing(hh: pl.LazyFrame, mem: pl.LazyFrame, params: pl.DataFrame, 
                   .join(registered_members, on="id_number", how="inner"), "B09",
                   pl.format("帮扶责任人{}本人是建档立卡户 {} 的成员；请核实是否适合担任帮扶责任人", _c("name"), _c("household_id")),
                   pl.format("cadre {} is a member of registered household {}", _c("cadre_id"), _c("household_id")),
-                  ref=_c("cadre_id"), id_number=mask_id(_c("id_number")))
+                  ref=_c("cadre_id"), id_number=idnumber.mask_expr(_c("id_number")))
     firsts = p.filter((_c("order") == S.FIRST_PAIRING) & (_c("start") <= pl.lit(as_of))).join(
         run_ids, on="household_id", how="semi").select("household_id", "cadre_id", "start", "eff_end")
     pairs = (firsts.join(firsts, on="household_id", suffix="_2")
