@@ -4,4 +4,4 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "fupin.accounts"
     label = "accounts"
-    verbose_name = "用户与权限 (accounts)"
+    verbose_name = "用户与权限"

@@ -4,4 +4,4 @@ from django.apps import AppConfig
 class RegistryConfig(AppConfig):
     name = "fupin.registry"
     label = "registry"
-    verbose_name = "建档立卡登记 (registry)"
+    verbose_name = "建档立卡登记"
